@@ -1,0 +1,118 @@
+/**
+ * The ports: everything an agent may do to the world. Adapters in `src/integrations` implement them; agents
+ * reach the world only through these, so tests and configuration swap adapters without touching an agent.
+ *
+ * Every port method that has an effect takes an `idempotencyKey` (built from execution id, step and loop
+ * count) and must be safe to call twice with the same key: the second call finds the first's result and
+ * returns it instead of acting again. A checkpoint restore re-runs an interrupted step (TRAPS.md).
+ */
+import type { Plan, PullRequest, Question, Repository, Ticket } from '../machines/domain.js';
+
+export interface TicketRef {
+  tenantId: string;
+  executionId: string;
+  ticket: Ticket;
+}
+
+/** Comments on the ticket: `local` tickets keep them in the worker's database, `jira` posts them. */
+export interface TicketsPort {
+  postComment(
+    ref: TicketRef,
+    body: string,
+    idempotencyKey: string,
+    signal: AbortSignal,
+  ): Promise<{ id: string }>;
+}
+
+export interface Workspace {
+  /** absolute path of a working tree rebuilt from the origin; a cache, never state */
+  dir: string;
+}
+
+/** Git through the git CLI. Every method rebuilds what it needs from the origin, so any worker can run it. */
+export interface GitPort {
+  /** clones (or refreshes the cached clone of) the repository; returns the default branch's head commit */
+  prepare(
+    executionId: string,
+    repository: Repository,
+    signal: AbortSignal,
+  ): Promise<{ baseCommit: string; workspace: Workspace }>;
+  /** a workspace checked out at `baseCommit` (or at `branch` when it was pushed already) */
+  checkout(
+    executionId: string,
+    repository: Repository,
+    ref: { baseCommit: string; branch?: string },
+    signal: AbortSignal,
+  ): Promise<Workspace>;
+  /** lists tracked files with sizes, for the analysis */
+  listFiles(workspace: Workspace): Promise<{ path: string; bytes: number }[]>;
+  readFile(workspace: Workspace, relativePath: string): Promise<string>;
+  /**
+   * Writes `files` on `branch` (created from `baseCommit` when absent on the origin), commits with `message`
+   * and pushes with --force-with-lease. Running it twice leaves one commit: when the origin's branch already
+   * holds a commit with the same tree and message, it is returned unchanged.
+   */
+  commitAndPush(
+    executionId: string,
+    repository: Repository,
+    change: { baseCommit: string; branch: string; message: string; files: Record<string, string> },
+    signal: AbortSignal,
+  ): Promise<{ commit: string; branch: string }>;
+}
+
+/** The language model: `offline` (deterministic, says so in all it writes) or a real provider by configuration. */
+export interface LlmPort {
+  readonly name: string;
+  analyseCodebase(
+    req: { ticket: Ticket; files: { path: string; bytes: number }[]; readme?: string },
+    signal: AbortSignal,
+  ): Promise<{ summary: string }>;
+  generateQuestions(
+    req: { ticket: Ticket; analysis: string },
+    signal: AbortSignal,
+  ): Promise<{ questions: Question[] }>;
+  refineDescription(
+    req: { ticket: Ticket; analysis: string; questions: Question[]; answers: Record<string, string> },
+    signal: AbortSignal,
+  ): Promise<{ description: string }>;
+  generatePlan(
+    req: { ticket: Ticket; description: string; round: number; rejections: { by: string; reason: string }[] },
+    signal: AbortSignal,
+  ): Promise<{ markdown: string }>;
+  /** the code change implementing the plan, as whole files (path → new content) */
+  implement(
+    req: { ticket: Ticket; plan: string; files: { path: string; bytes: number }[] },
+    signal: AbortSignal,
+  ): Promise<{ files: Record<string, string>; summary: string }>;
+}
+
+/** Pull requests: `local` (the pushed branch plus a record) or a forge such as GitHub. */
+export interface PullRequestsPort {
+  open(
+    req: {
+      tenantId: string;
+      executionId: string;
+      repository: Repository;
+      branch: string;
+      title: string;
+      body: string;
+    },
+    idempotencyKey: string,
+    signal: AbortSignal,
+  ): Promise<PullRequest>;
+}
+
+/** What a tenant allows (CONTRACT §7 `Tenants`). Read when the step runs, so a changed setting applies. */
+export interface PolicyPort {
+  autoImplementAfterPlanApproval(tenantId: string): boolean;
+}
+
+export interface Ports {
+  tickets: TicketsPort;
+  git: GitPort;
+  llm: LlmPort;
+  pullRequests: PullRequestsPort;
+  policy: PolicyPort;
+}
+
+export type { Plan };

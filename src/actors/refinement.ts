@@ -1,0 +1,117 @@
+/**
+ * The refinement agents: clone, analyse, ask, post the questions, refine with the answers, post the result.
+ * Each acts only through `ctx.ports`, passes `ctx.signal` down, and is safe to run twice (comments carry
+ * idempotency keys; clone and analysis have no lasting effect).
+ */
+import type { Question } from '../machines/domain.js';
+import { idempotencyKey } from './agent.js';
+import { type Agent, clip, LIMITS, ticketRef } from './common.js';
+
+export const cloneRepository: Agent<'cloneRepository'> = async (input, { ports, signal, log }) => {
+  signal.throwIfAborted();
+  const { baseCommit } = await ports.git.prepare(input.executionId, input.repository, signal);
+  log.info({ baseCommit }, 'repository prepared');
+  return { baseCommit };
+};
+
+const README = /^readme(\.(md|markdown|txt|rst|adoc))?$/i;
+
+export const analyseCodebase: Agent<'analyseCodebase'> = async (input, { ports, signal }) => {
+  signal.throwIfAborted();
+  // Rebuilt from the origin at the pinned commit: the clone of `cloneRepository` may be on another worker.
+  const workspace = await ports.git.checkout(
+    input.executionId,
+    input.repository,
+    { baseCommit: input.baseCommit },
+    signal,
+  );
+  const files = await ports.git.listFiles(workspace);
+  const readmeFile = files.find((f) => README.test(f.path));
+  const readme = readmeFile
+    ? clip(await ports.git.readFile(workspace, readmeFile.path), LIMITS.readme)
+    : undefined;
+  signal.throwIfAborted();
+  const { summary } = await ports.llm.analyseCodebase(
+    { ticket: input.ticket, files: files.slice(0, LIMITS.listedFiles), readme },
+    signal,
+  );
+  return { summary: clip(summary, LIMITS.analysis) };
+};
+
+/** Ids are what answers are keyed by: make them present and unique (`q1`, `q2`… where the model gave none). */
+export function normaliseQuestions(questions: readonly Question[]): Question[] {
+  const seen = new Set<string>();
+  const out: Question[] = [];
+  for (const q of questions) {
+    const text = clip(q.text.trim(), LIMITS.questionText);
+    if (text === '') continue;
+    let id = q.id.trim();
+    if (id === '' || seen.has(id)) id = `q${out.length + 1}`;
+    while (seen.has(id)) id = `${id}_`;
+    seen.add(id);
+    out.push({ id, text });
+    if (out.length === LIMITS.questions) break;
+  }
+  return out;
+}
+
+export const generateQuestions: Agent<'generateQuestions'> = async (input, { ports, signal }) => {
+  signal.throwIfAborted();
+  const { questions } = await ports.llm.generateQuestions(
+    { ticket: input.ticket, analysis: input.analysis },
+    signal,
+  );
+  return { questions: normaliseQuestions(questions) };
+};
+
+export function questionsComment(questions: readonly Question[]): string {
+  const lines = questions.map((q) => `- **${q.id}**: ${q.text}`);
+  return [
+    'PRFactory needs a few answers before planning this ticket:',
+    '',
+    ...lines,
+    '',
+    'Answer them with an `answers_received` event keyed by question id.',
+  ].join('\n');
+}
+
+export const postQuestions: Agent<'postQuestions'> = async (input, { ports, signal }) => {
+  signal.throwIfAborted();
+  const { id } = await ports.tickets.postComment(
+    ticketRef(input),
+    questionsComment(input.questions),
+    idempotencyKey(input.executionId, 'postQuestions'),
+    signal,
+  );
+  return { commentId: id };
+};
+
+export const processAnswers: Agent<'processAnswers'> = async (input, { ports, signal }) => {
+  signal.throwIfAborted();
+  const { description } = await ports.llm.refineDescription(
+    { ticket: input.ticket, analysis: input.analysis, questions: input.questions, answers: input.answers },
+    signal,
+  );
+  return { description: clip(description, LIMITS.description) };
+};
+
+export const postRefinedDescription: Agent<'postRefinedDescription'> = async (input, { ports, signal }) => {
+  signal.throwIfAborted();
+  const body = `PRFactory refined this ticket:\n\n${input.description}`;
+  const { id } = await ports.tickets.postComment(
+    ticketRef(input),
+    body,
+    idempotencyKey(input.executionId, 'postRefinedDescription'),
+    signal,
+  );
+  return { commentId: id };
+};
+
+export const refinementAgents = {
+  cloneRepository,
+  analyseCodebase,
+  generateQuestions,
+  postQuestions,
+  processAnswers,
+  postRefinedDescription,
+};

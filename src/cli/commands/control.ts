@@ -1,0 +1,40 @@
+/** `prfactory-worker cancel <id>` and `prfactory-worker retry <id>`: an operator's two levers. */
+import type { Command } from 'commander';
+import type { CliIo } from '../io.js';
+import { addConnectionOptions, clientFor } from '../options.js';
+
+interface ControlOptions {
+  tenant: string;
+  reason?: string;
+  url?: string;
+  token?: string;
+}
+
+export function registerCancelCommand(program: Command, io: CliIo): Command {
+  const command = program
+    .command('cancel')
+    .description('cancel an execution that has not ended')
+    .argument('<executionId>', 'the execution to cancel')
+    .requiredOption('--tenant <id>', 'tenant the execution belongs to')
+    .option('--reason <text>', 'why (recorded with the cancellation)');
+  addConnectionOptions(command);
+  return command.action(async (executionId: string, options: ControlOptions) => {
+    const body: Record<string, unknown> = { tenantId: options.tenant };
+    if (options.reason !== undefined) body.reason = options.reason;
+    const answer = await clientFor(options, io).cancel(executionId, body);
+    io.stdout.write(`cancel accepted; execution ${answer.executionId} is ${answer.status}\n`);
+  });
+}
+
+export function registerRetryCommand(program: Command, io: CliIo): Command {
+  const command = program
+    .command('retry')
+    .description('retry a failed execution from its last valid checkpoint, attempts reset (operator)')
+    .argument('<executionId>', 'the failed execution')
+    .requiredOption('--tenant <id>', 'tenant the execution belongs to');
+  addConnectionOptions(command);
+  return command.action(async (executionId: string, options: ControlOptions) => {
+    const answer = await clientFor(options, io).retry(executionId, { tenantId: options.tenant });
+    io.stdout.write(`retry accepted; execution ${answer.executionId} is ${answer.status}\n`);
+  });
+}

@@ -1,0 +1,347 @@
+/**
+ * The worker's configuration: one zod schema, declared once, with every key's default and description.
+ *
+ * Sources, later winning (CONTRACT §7): `appsettings.json`, `appsettings.<NODE_ENV>.json`, environment variables
+ * naming a key path with `__` (`AgentHost__MaxConcurrentExecutions=4`), and the shorthands `DATABASE_URL`,
+ * `NATS_URL`, `LOG_LEVEL`. Nothing here reads the environment at import time: {@link loadConfig} takes it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** `hh:mm:ss` or `d.hh:mm:ss` (the .NET TimeSpan form of the original worker) → milliseconds. */
+export function parseTimeSpan(text: string): number {
+  const match = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?$/.exec(text.trim());
+  if (!match) throw new Error(`"${text}" is not a duration of the form hh:mm:ss`);
+  const [, days, hours, minutes, seconds, fraction] = match;
+  if (Number(minutes) > 59 || Number(seconds) > 59)
+    throw new Error(`"${text}" has minutes or seconds above 59`);
+  const ms = fraction ? Number(fraction.padEnd(3, '0')) : 0;
+  return (
+    ((Number(days ?? 0) * 24 + Number(hours)) * 3600 + Number(minutes) * 60 + Number(seconds)) * 1000 + ms
+  );
+}
+
+const timeSpan = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return parseTimeSpan(text);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  })
+  .refine((ms) => ms > 0, 'must be longer than zero');
+
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+const booleanish = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+const nullableString = z
+  .string()
+  .nullable()
+  .transform((v) => (v === '' ? null : v));
+
+const tenantSchema = z
+  .object({
+    AutoImplementAfterPlanApproval: booleanish
+      .default(true)
+      .describe('false: the implementation graph ends in its final state `skipped`'),
+  })
+  .partial();
+
+export const configSchema = z.object({
+  AgentHost: z
+    .object({
+      MaxConcurrentExecutions: positiveInt.default(10).describe('executions one worker runs at once'),
+      PollIntervalSeconds: z.coerce
+        .number()
+        .positive()
+        .default(5)
+        .describe('seconds between safety-net polls'),
+      BatchSize: positiveInt.default(20).describe('executions claimed by one poll at most'),
+      MaxRetries: nonNegativeInt
+        .default(3)
+        .describe('retries of a failing step before the execution is failed'),
+      MaxResumeRetries: nonNegativeInt.default(5).describe('retries of a failure to apply a resume event'),
+      RetryDelayBaseSeconds: z.coerce
+        .number()
+        .nonnegative()
+        .default(30)
+        .describe('retry n waits base · 2^(n−1) seconds, plus up to 20% jitter'),
+      GracefulShutdownTimeoutSeconds: z.coerce
+        .number()
+        .nonnegative()
+        .default(300)
+        .describe('seconds running steps may finish after SIGTERM'),
+      LeaseSeconds: z.coerce
+        .number()
+        .positive()
+        .default(30)
+        .describe('a claim lasts this long without renewal; renewed every third of it'),
+      WorkerId: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('this worker’s name in leases and logs (default: hostname-pid)'),
+    })
+    .prefault({}),
+  AgentFramework: z
+    .object({
+      MaxConcurrentWorkflows: positiveInt.default(50).describe('running executions in the whole cluster'),
+      AgentTimeout: timeSpan
+        .default(15 * 60_000)
+        .describe('hh:mm:ss an agent step may take before it is aborted'),
+      CheckpointRetentionDays: z.coerce
+        .number()
+        .nonnegative()
+        .default(7)
+        .describe('older snapshots are pruned (the latest of each execution is kept)'),
+      EnableTracing: booleanish.default(true).describe('false turns OpenTelemetry tracing off'),
+    })
+    .prefault({}),
+  Database: z
+    .object({
+      Url: nullableString
+        .default(null)
+        .describe('postgres://… ; null: embedded PGlite in Database.DataDirectory'),
+      DataDirectory: z
+        .string()
+        .min(1)
+        .default('./data')
+        .describe('PGlite’s folder when Database.Url is null'),
+      Schema: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier')
+        .default('public')
+        .describe('PostgreSQL schema holding the worker’s tables'),
+      PoolSize: positiveInt.default(10).describe('connections in the pg pool'),
+    })
+    .prefault({}),
+  Nats: z
+    .object({
+      Url: nullableString.default(null).describe('nats://… ; null: no NATS, an in-process bus'),
+      SubjectPrefix: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be NATS subject tokens')
+        .default('prfactory')
+        .describe('prefix P of every subject'),
+      EventRetentionDays: z.coerce.number().positive().default(7).describe('age limit of the events stream'),
+    })
+    .prefault({}),
+  Http: z
+    .object({
+      Host: z.string().min(1).default('127.0.0.1').describe('address the HTTP API binds'),
+      Port: z.coerce
+        .number()
+        .int()
+        .min(0)
+        .max(65535)
+        .default(8080)
+        .describe('port of the HTTP API (0: any free)'),
+      ApiToken: nullableString.default(null).describe('Bearer token every /v1 route requires when set'),
+      BodyLimitBytes: positiveInt.default(1_048_576).describe('larger request bodies get 413'),
+    })
+    .prefault({}),
+  Logging: z
+    .object({
+      Level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      Directory: nullableString.default('./logs').describe('daily log files go here; null: stdout only'),
+      Pretty: booleanish.optional().describe('pretty stdout (default: when NODE_ENV=development)'),
+    })
+    .prefault({}),
+  Workspaces: z
+    .object({
+      Directory: z
+        .string()
+        .min(1)
+        .default('./data/workspaces')
+        .describe('local clones (a cache, never state)'),
+    })
+    .prefault({}),
+  Tenants: z
+    .record(z.string(), tenantSchema)
+    .default({ default: { AutoImplementAfterPlanApproval: true } })
+    .describe('Tenants.<id> overrides Tenants.default'),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** A configuration value that cannot be used: the CLI exits 2 naming {@link key}. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`configuration key ${key}: ${message}`);
+  }
+}
+
+export interface LoadConfigOptions {
+  /** folder holding appsettings*.json; default: the current directory */
+  directory?: string;
+  /** the environment to read; default: process.env */
+  env?: NodeJS.ProcessEnv;
+  /** applied last, for tests and the library API */
+  overrides?: DeepPartial<ConfigInput>;
+  /** receives the unknown keys found (a warning, not an error) */
+  onUnknownKey?: (key: string) => void;
+}
+
+export type DeepPartial<T> = T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+function readJsonFile(file: string): JsonObject {
+  if (!existsSync(file)) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(path.basename(file), `is not valid JSON (${(error as Error).message})`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(path.basename(file), 'must hold a JSON object');
+  }
+  return parsed as JsonObject;
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return !!value && typeof value === 'object' && !Array.isArray(value);
+}
+
+function merge(target: JsonObject, source: JsonObject): JsonObject {
+  for (const [key, value] of Object.entries(source)) {
+    const existing = target[key];
+    target[key] = isObject(existing) && isObject(value) ? merge({ ...existing }, value) : value;
+  }
+  return target;
+}
+
+/** Finds the schema's spelling of a key case-insensitively, as .NET configuration does. */
+function canonicalKey(shape: Record<string, unknown> | undefined, key: string): string {
+  if (!shape) return key;
+  return Object.keys(shape).find((k) => k.toLowerCase() === key.toLowerCase()) ?? key;
+}
+
+function shapeOf(schema: unknown): Record<string, unknown> | undefined {
+  let current = schema as { def?: { type?: string; innerType?: unknown; shape?: Record<string, unknown> } };
+  // unwrap .default() / .optional() wrappers down to the object
+  for (let i = 0; i < 5 && current?.def && current.def.type !== 'object'; i++) {
+    current = current.def.innerType as typeof current;
+  }
+  return current?.def?.type === 'object' ? current.def.shape : undefined;
+}
+
+function fromEnvironment(env: NodeJS.ProcessEnv): JsonObject {
+  const result: JsonObject = {};
+  const set = (keyPath: string[], value: string) => {
+    let node = result;
+    let shape: Record<string, unknown> | undefined = configSchema.shape;
+    keyPath.forEach((raw, index) => {
+      const key = canonicalKey(shape, raw);
+      shape = shapeOf(shape?.[key]);
+      if (index === keyPath.length - 1) node[key] = value;
+      else {
+        if (!isObject(node[key])) node[key] = {};
+        node = node[key] as JsonObject;
+      }
+    });
+  };
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || !name.includes('__')) continue;
+    const keyPath = name.split('__');
+    const top = canonicalKey(configSchema.shape, keyPath[0] ?? '');
+    if (top in configSchema.shape) set(keyPath, value);
+  }
+  if (env.DATABASE_URL) set(['Database', 'Url'], env.DATABASE_URL);
+  if (env.NATS_URL) set(['Nats', 'Url'], env.NATS_URL);
+  if (env.LOG_LEVEL) set(['Logging', 'Level'], env.LOG_LEVEL);
+  return result;
+}
+
+function reportUnknownKeys(
+  raw: JsonObject,
+  shape: Record<string, unknown>,
+  prefix: string,
+  report: (k: string) => void,
+) {
+  for (const [key, value] of Object.entries(raw)) {
+    if (prefix === '' && key === 'Tenants') continue;
+    const child = shape[key];
+    if (child === undefined) report(prefix + key);
+    else {
+      const childShape = shapeOf(child);
+      if (childShape && isObject(value)) reportUnknownKeys(value, childShape, `${prefix + key}.`, report);
+    }
+  }
+}
+
+/** Reads, merges and validates the configuration; throws {@link ConfigError} naming the first bad key. */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const directory = options.directory ?? process.cwd();
+  const env = options.env ?? process.env;
+  const raw: JsonObject = {};
+  merge(raw, readJsonFile(path.join(directory, 'appsettings.json')));
+  if (env.NODE_ENV) merge(raw, readJsonFile(path.join(directory, `appsettings.${env.NODE_ENV}.json`)));
+  merge(raw, fromEnvironment(env));
+  if (options.overrides) merge(raw, options.overrides as JsonObject);
+  reportUnknownKeys(raw, configSchema.shape, '', options.onUnknownKey ?? (() => {}));
+  return parseConfig(raw);
+}
+
+/** Validates an already merged object (the library API's path). */
+export function parseConfig(raw: unknown): Config {
+  const result = configSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new ConfigError(issue.path.join('.') || '(root)', issue.message);
+  }
+  const config = result.data;
+  if (!isLoopback(config.Http.Host) && !config.Http.ApiToken) {
+    throw new ConfigError(
+      'Http.ApiToken',
+      `must be set when Http.Host (${config.Http.Host}) is not a loopback address`,
+    );
+  }
+  return config;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** The name this worker writes into leases and logs. */
+export function workerIdOf(config: Config): string {
+  return config.AgentHost.WorkerId ?? `${hostname()}-${process.pid}`;
+}
+
+/** Tenant settings: `Tenants.<tenantId>` over `Tenants.default`. */
+export function tenantSettings(config: Config, tenantId: string) {
+  const base = config.Tenants.default ?? {};
+  const own = config.Tenants[tenantId] ?? {};
+  return {
+    AutoImplementAfterPlanApproval:
+      own.AutoImplementAfterPlanApproval ?? base.AutoImplementAfterPlanApproval ?? true,
+  };
+}
+
+/** Rows of the README's configuration table, printed from the schema so defaults are written once. */
+export function describeConfig(): { key: string; default: string; description: string }[] {
+  const rows: { key: string; default: string; description: string }[] = [];
+  const defaults = configSchema.parse({}) as Record<string, Record<string, unknown>>;
+  for (const [section, sectionSchema] of Object.entries(configSchema.shape)) {
+    const shape = shapeOf(sectionSchema);
+    if (!shape) continue;
+    for (const [key, schema] of Object.entries(shape)) {
+      const description = (schema as { description?: string }).description ?? '';
+      const value = defaults[section]?.[key];
+      rows.push({ key: `${section}.${key}`, default: JSON.stringify(value ?? null), description });
+    }
+  }
+  return rows;
+}

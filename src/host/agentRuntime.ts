@@ -1,0 +1,129 @@
+/**
+ * Turns the agents (plain async functions) into the promise actors a machine invokes, adding what the host
+ * promises around every step:
+ * - write-ahead: the step's side effect starts only after a checkpoint that records the step is committed
+ *   (XState starts an invoked promise in the macrostep that enters its state, before any subscriber could
+ *   persist it — so the agent waits on the {@link CheckpointGate});
+ * - `AgentTimeout`, cancellation, shutdown and lease loss, folded into one AbortSignal;
+ * - an abort settles the step at once even if the agent ignores its signal.
+ */
+import { type AnyStateMachine, fromPromise } from 'xstate';
+import type { AgentContext, AgentFn, AgentLogger } from '../actors/agent.js';
+import type { Ports } from '../actors/ports.js';
+import type { PersistedSnapshot } from '../machines/graph.js';
+
+/**
+ * Knows which invoked children the latest committed checkpoint holds. Only the latest counts: a planning
+ * round that invokes `generatePlan` again must wait for the checkpoint of its own round, not the last one's.
+ */
+export class CheckpointGate {
+  private committed = new Set<string>();
+  private readonly waiters = new Map<string, (() => void)[]>();
+
+  markCommitted(snapshot: PersistedSnapshot): void {
+    this.committed = new Set(Object.keys(snapshot.children ?? {}));
+    for (const id of this.committed) {
+      const waiting = this.waiters.get(id);
+      if (!waiting) continue;
+      this.waiters.delete(id);
+      for (const resolve of waiting) resolve();
+    }
+  }
+
+  /** Resolves when a committed checkpoint holds child `childId`; rejects when `signal` aborts first. */
+  whenCommitted(childId: string, signal: AbortSignal): Promise<void> {
+    if (this.committed.has(childId)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const list = this.waiters.get(childId) ?? [];
+      const onAbort = () => reject(abortReason(signal));
+      list.push(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      this.waiters.set(childId, list);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+export class AgentTimeoutError extends Error {
+  override readonly name = 'AgentTimeoutError';
+  readonly code = 'AGENT_TIMEOUT';
+}
+
+export class AgentAbortedError extends Error {
+  override readonly name = 'AgentAbortedError';
+  readonly code = 'AGENT_ABORTED';
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error
+    ? signal.reason
+    : new AgentAbortedError(String(signal.reason ?? 'aborted'));
+}
+
+/** Rejects as soon as `signal` aborts, whether or not `work` listens to it. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+export interface StepObserver {
+  /** wraps the agent's run (telemetry: a span and a metric per step) */
+  around<T>(agent: string, run: () => Promise<T>): Promise<T>;
+}
+
+export interface AgentRuntimeOptions {
+  agents: Readonly<Record<string, AgentFn<never, unknown>>>;
+  ports: Ports;
+  gate: CheckpointGate;
+  /** aborted when the run must stop: cancellation, shutdown, lost lease */
+  runSignal: AbortSignal;
+  timeoutMs: number;
+  log: AgentLogger;
+  observer?: StepObserver;
+}
+
+/** The machine with every agent slot filled by its wrapped implementation. */
+export function provideAgents<M extends AnyStateMachine>(machine: M, options: AgentRuntimeOptions): M {
+  const actors: Record<string, ReturnType<typeof fromPromise>> = {};
+  for (const key of Object.keys(machine.implementations.actors ?? {})) {
+    const agent = options.agents[key];
+    if (!agent) continue; // not an agent slot (a machine may invoke other actor kinds it provides itself)
+    actors[key] = fromPromise(async ({ input, signal, self }) => {
+      const stop = AbortSignal.any([signal, options.runSignal]);
+      await options.gate.whenCommitted(self.id, stop);
+      const timeout = new AbortController();
+      const timer = setTimeout(
+        () =>
+          timeout.abort(
+            new AgentTimeoutError(`agent ${key} timed out after ${options.timeoutMs} ms (AgentTimeout)`),
+          ),
+        options.timeoutMs,
+      );
+      const combined = AbortSignal.any([stop, timeout.signal]);
+      const ctx: AgentContext = { ports: options.ports, signal: combined, log: options.log };
+      const run = () => untilAborted(agent(input as never, ctx), combined);
+      try {
+        return await (options.observer ? options.observer.around(key, run) : run());
+      } finally {
+        clearTimeout(timer);
+      }
+    });
+  }
+  return machine.provide({ actors }) as M;
+}

@@ -1,0 +1,137 @@
+/**
+ * Group commit of execution writes.
+ *
+ * Every settled state of every running execution is one {@link ExecutionWrite}. Committing each in its own
+ * transaction costs one WAL flush per step; here writes queued while a commit is in flight share the next
+ * transaction, so under load many executions' checkpoints ride on one flush. Write-ahead is kept: each caller's
+ * promise resolves only after the transaction holding its write committed, and an agent starts only then.
+ *
+ * Order: a runner awaits each write before it makes the next one, so one execution never has two writes in
+ * flight and batches may commit concurrently (`concurrency`) without reordering an execution's history.
+ *
+ * Faults: a transient database error (connection lost, server restarting) retries the whole batch with
+ * backoff; any other error retries each write of the batch alone, so one bad write fails only its own caller.
+ */
+import type { Kysely } from 'kysely';
+import {
+  applyExecutionWrite,
+  type ExecutionWrite,
+  type WriteResult,
+} from '../persistence/executionWrites.js';
+import type { DB } from '../persistence/schema.js';
+import { isTransientDatabaseError } from '../persistence/transientErrors.js';
+
+export interface CheckpointWriterOptions {
+  /** writes per transaction at most */
+  maxBatch?: number;
+  /** transactions in flight at once (1 for PGlite, which has one connection) */
+  concurrency?: number;
+  /** how long a batch keeps retrying a transient database error before failing its callers */
+  retryForMs?: number;
+  /** observes each commit (telemetry: checkpoint.write.duration) */
+  onCommit?: (info: { writes: number; durationMs: number }) => void;
+  /** told after each commit, so the outbox relay publishes promptly */
+  onEventsWritten?: () => void;
+  log?: { warn(obj: object, msg?: string): void };
+}
+
+interface Pending {
+  write: ExecutionWrite;
+  resolve(result: WriteResult): void;
+  reject(error: unknown): void;
+}
+
+export class CheckpointWriter {
+  private readonly queue: Pending[] = [];
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private readonly maxBatch: number;
+  private readonly concurrency: number;
+  private readonly retryForMs: number;
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly options: CheckpointWriterOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 64;
+    this.concurrency = options.concurrency ?? 2;
+    this.retryForMs = options.retryForMs ?? 10_000;
+  }
+
+  /** Resolves once the write committed (`ok: false` when fenced out); rejects when it could not be written. */
+  write(write: ExecutionWrite): Promise<WriteResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ write, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Resolves when every write queued so far has been settled. */
+  async idle(): Promise<void> {
+    if (this.queue.length === 0 && this.inFlight === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.concurrency && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.inFlight++;
+      void this.commit(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+        if (this.queue.length === 0 && this.inFlight === 0) {
+          for (const resolve of this.idleWaiters.splice(0)) resolve();
+        }
+      });
+    }
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    try {
+      const results = await this.withTransientRetry(() => this.commitTogether(batch.map((p) => p.write)));
+      for (const [i, p] of batch.entries()) p.resolve(results[i]!);
+    } catch (error) {
+      if (batch.length === 1 || isTransientDatabaseError(error)) {
+        for (const p of batch) p.reject(error);
+      } else {
+        // Isolate the write that broke the batch: the others must not pay for it.
+        for (const p of batch) {
+          try {
+            p.resolve((await this.commitTogether([p.write]))[0]!);
+          } catch (single) {
+            p.reject(single);
+          }
+        }
+      }
+    }
+    this.options.onEventsWritten?.();
+  }
+
+  private async commitTogether(writes: ExecutionWrite[]): Promise<WriteResult[]> {
+    const started = performance.now();
+    const results = await this.db.transaction().execute(async (trx) => {
+      const out: WriteResult[] = [];
+      for (const write of writes) out.push(await applyExecutionWrite(trx, write));
+      return out;
+    });
+    this.options.onCommit?.({ writes: writes.length, durationMs: performance.now() - started });
+    return results;
+  }
+
+  private async withTransientRetry<T>(fn: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.retryForMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (!isTransientDatabaseError(error) || Date.now() >= deadline) throw error;
+        const delay = Math.min(2000, 50 * 2 ** attempt);
+        this.options.log?.warn(
+          { err: (error as Error).message, attempt, delayMs: delay },
+          'checkpoint write retried',
+        );
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+}

@@ -1,0 +1,41 @@
+/** The lifecycle events of CONTRACT §4, written to the outbox with the state change that causes them. */
+import type { Plan, PullRequest, Question } from '../machines/domain.js';
+import type { ExecutionStatus } from '../persistence/schema.js';
+
+export const eventKinds = [
+  'started',
+  'state',
+  'suspended',
+  'resumed',
+  'retrying',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
+export type EventKind = (typeof eventKinds)[number];
+export const finalEventKinds: readonly EventKind[] = ['completed', 'failed', 'cancelled'];
+
+export interface LifecycleEvent {
+  executionId: string;
+  seq: number;
+  graph: string;
+  tenantId: string;
+  kind: EventKind;
+  status: ExecutionStatus;
+  state?: string;
+  attempt: number;
+  at: string;
+  waitingFor?: string[];
+  questions?: Question[];
+  plan?: Pick<Plan, 'branch' | 'markdown'>;
+  pullRequest?: PullRequest;
+  error?: string;
+}
+
+/** A refused input, announced on `P.events.rejected` (CONTRACT §4). */
+export interface RejectedInput {
+  subject: string;
+  reason: string;
+  messageId: string;
+  at: string;
+}

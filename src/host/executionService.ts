@@ -1,0 +1,81 @@
+/**
+ * The {@link ExecutionService} every door uses: intake for inputs, queries for reads, the bus (and, as a
+ * safety net, the outbox table) for live events.
+ */
+import type { Kysely } from 'kysely';
+import type { DB } from '../persistence/schema.js';
+import type { Bus } from './bus.js';
+import type { LifecycleEvent } from './events.js';
+import type { Intake } from './intake.js';
+import type { InputMeta } from './messages.js';
+import { executionEventsAfter, getExecution, listPage } from './queries.js';
+import type { ExecutionService, ListQuery } from './service.js';
+
+export interface ExecutionServiceDeps {
+  db: Kysely<DB>;
+  intake: Intake;
+  bus: Bus;
+  /** named readiness checks: the database, NATS when configured, the host not draining */
+  readinessChecks: Record<string, () => Promise<boolean>>;
+  /** how often a live subscription reads the outbox for events another process published */
+  pollMs?: number;
+}
+
+export function createExecutionService(deps: ExecutionServiceDeps): ExecutionService {
+  const { db, intake, bus } = deps;
+  return {
+    start: (body, meta: InputMeta) => intake.start(body, meta),
+    resume: (id, body, meta) => intake.resume(id, body, meta),
+    cancel: (id, body, meta) => intake.cancel(id, body, meta),
+    retry: (id, body, meta) => intake.retry(id, body, meta),
+    get: (id) => getExecution(db, id),
+    list: (query: ListQuery) => listPage(db, query),
+    eventsAfter: (id, afterSeq) => executionEventsAfter(db, id, afterSeq),
+
+    subscribe(executionId, listener) {
+      // Events reach this process's bus only when its own relay published them; those another worker's relay
+      // published are read from the outbox. Delivery stays gap-free and in order: an event that skips a seq
+      // triggers a read instead of being passed on.
+      let lastSeq = 0;
+      let closed = false;
+      let reading: Promise<void> | undefined;
+      const deliver = (event: LifecycleEvent) => {
+        if (closed || event.seq <= lastSeq) return;
+        lastSeq = event.seq;
+        listener(event);
+      };
+      const read = () => {
+        reading ??= executionEventsAfter(db, executionId, lastSeq)
+          .then((events) => events.forEach(deliver))
+          .catch(() => {})
+          .finally(() => {
+            reading = undefined;
+          });
+      };
+      const off = bus.onEvent((event) => {
+        if (event.executionId !== executionId) return;
+        if (event.seq === lastSeq + 1) deliver(event);
+        else if (event.seq > lastSeq) read();
+      });
+      const timer = setInterval(read, deps.pollMs ?? 1000);
+      timer.unref();
+      read();
+      return () => {
+        closed = true;
+        off();
+        clearInterval(timer);
+      };
+    },
+
+    async readiness() {
+      const entries = await Promise.all(
+        Object.entries(deps.readinessChecks).map(async ([name, check]) => [
+          name,
+          await check().catch(() => false),
+        ]),
+      );
+      const checks = Object.fromEntries(entries) as Record<string, boolean>;
+      return { ready: Object.values(checks).every(Boolean), checks };
+    },
+  };
+}

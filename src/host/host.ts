@@ -1,0 +1,272 @@
+/**
+ * The host: claims executions and runs them, within its limits, until it is told to stop.
+ *
+ *   created ─start()─▶ running ─stop()─▶ draining ─▶ stopped
+ *
+ * running: claims on a wake-up (intake, a finished run, a retry falling due) and every PollIntervalSeconds
+ *   as a safety net; renews the leases of what it runs every third of LeaseSeconds; prunes old checkpoints.
+ * draining: claims nothing; each run finishes its step in flight and hands its execution back; after
+ *   GracefulShutdownTimeoutSeconds the rest are aborted and handed back (status `pending`, attempts
+ *   unchanged); then the outbox is flushed.
+ */
+
+import { sql } from 'kysely';
+import type { AgentFn } from '../actors/agent.js';
+import type { Ports } from '../actors/ports.js';
+import type { Config } from '../config.js';
+import type { GraphRegistry } from '../machines/registry.js';
+import { pruneCheckpoints } from '../persistence/checkpoints.js';
+import { claimExecutions, failExhaustedLeases, renewLeases } from '../persistence/claim.js';
+import type { Database } from '../persistence/database.js';
+import { insertEvents } from '../persistence/outbox.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { StepObserver } from './agentRuntime.js';
+import type { Bus } from './bus.js';
+import { CheckpointWriter } from './checkpointWriter.js';
+import { OutboxRelay } from './relay.js';
+import { ExecutionRunner, type RunOutcome } from './runner.js';
+
+export type HostState = 'created' | 'running' | 'draining' | 'stopped';
+
+export interface HostDeps {
+  config: Config;
+  database: Database;
+  registry: GraphRegistry;
+  agents: Readonly<Record<string, AgentFn<never, unknown>>>;
+  ports: Ports;
+  bus: Bus;
+  log: Logger;
+  /** this worker's name in leases */
+  owner: string;
+  observer?: StepObserver;
+  /** told of every run's end (telemetry, tests) */
+  onRunEnd?: (info: { executionId: string; outcome: RunOutcome }) => void;
+}
+
+export class WorkerHost {
+  private state: HostState = 'created';
+  private readonly runners = new Map<string, ExecutionRunner>();
+  readonly writer: CheckpointWriter;
+  readonly relay: OutboxRelay;
+  private wakeRequested = false;
+  private sleeper: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
+  private loopDone: Promise<void> | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private unsubscribeWake: (() => void) | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: HostDeps) {
+    this.log = deps.log.child({ component: 'host', worker: deps.owner });
+    this.relay = new OutboxRelay(deps.database.db, deps.database.schema, deps.bus, deps.log);
+    this.writer = new CheckpointWriter(deps.database.db, {
+      concurrency: deps.database.kind === 'pglite' ? 1 : 4,
+      retryForMs: (deps.config.AgentHost.LeaseSeconds * 1000) / 2,
+      onEventsWritten: () => this.relay.notify(),
+      log: this.log,
+    });
+  }
+
+  get status(): HostState {
+    return this.state;
+  }
+
+  /** Executions this worker runs now. */
+  get active(): number {
+    return this.runners.size;
+  }
+
+  start(): void {
+    if (this.state !== 'created') throw new Error(`host cannot start from state ${this.state}`);
+    this.setState('running');
+    const { AgentHost, AgentFramework } = this.deps.config;
+    this.unsubscribeWake = this.deps.bus.onWake(() => this.wake());
+    this.relay.start();
+    this.every((AgentHost.LeaseSeconds * 1000) / 3, () => this.renewLeases());
+    this.every(3_600_000, () => this.prune(AgentFramework.CheckpointRetentionDays));
+    this.loopDone = this.claimLoop();
+  }
+
+  /** Claim now instead of at the next poll. */
+  wake(): void {
+    this.wakeRequested = true;
+    if (this.sleeper) {
+      clearTimeout(this.sleeper.timer);
+      this.sleeper.resolve();
+    }
+  }
+
+  /**
+   * Drains: no new claims; runs finish their step in flight and hand back; after `timeoutMs` the rest are
+   * aborted and handed back. Resolves when every lease is given back and the outbox is flushed.
+   */
+  async stop(timeoutMs = this.deps.config.AgentHost.GracefulShutdownTimeoutSeconds * 1000): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'draining') return;
+    if (this.state === 'created') {
+      this.setState('stopped');
+      return;
+    }
+    this.setState('draining');
+    this.unsubscribeWake?.();
+    this.wake();
+    await this.loopDone;
+    for (const runner of this.runners.values()) runner.drain();
+    const all = Promise.all([...this.runners.values()].map((r) => r.done));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      all.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.log.warn({ running: this.runners.size }, 'shutdown timeout: aborting the runs left');
+      for (const runner of this.runners.values()) runner.abort('shutdown');
+      await all;
+    }
+    for (const t of this.timers) clearInterval(t);
+    await this.writer.idle();
+    await this.relay.stop();
+    this.setState('stopped');
+  }
+
+  private setState(state: HostState): void {
+    this.log.info({ from: this.state, to: state }, 'host state');
+    this.state = state;
+  }
+
+  private every(ms: number, fn: () => Promise<void>): void {
+    const timer = setInterval(() => {
+      fn().catch((error) => this.log.warn({ err: (error as Error).message }, 'periodic task failed'));
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private async claimLoop(): Promise<void> {
+    const pollMs = this.deps.config.AgentHost.PollIntervalSeconds * 1000;
+    while (this.state === 'running') {
+      this.wakeRequested = false;
+      let full = false;
+      try {
+        full = await this.claimOnce();
+      } catch (error) {
+        this.log.warn({ err: (error as Error).message }, 'claim failed; retried at the next poll');
+      }
+      if (this.state !== 'running') break;
+      if (full || this.wakeRequested) continue;
+      await new Promise<void>((resolve) => {
+        this.sleeper = { timer: setTimeout(resolve, pollMs), resolve };
+      });
+      this.sleeper = undefined;
+    }
+  }
+
+  /** Claims what this worker has room for; true when it got all it asked for (more may be waiting). */
+  private async claimOnce(): Promise<boolean> {
+    const { AgentHost, AgentFramework } = this.deps.config;
+    const room = Math.min(AgentHost.BatchSize, AgentHost.MaxConcurrentExecutions - this.runners.size);
+    const { db, schema } = this.deps.database;
+    const claimed = await db.transaction().execute(async (trx) => {
+      await this.failExhausted(trx);
+      if (room <= 0) return [];
+      return claimExecutions(trx, schema, {
+        owner: this.deps.owner,
+        limit: room,
+        clusterLimit: AgentFramework.MaxConcurrentWorkflows,
+        leaseSeconds: AgentHost.LeaseSeconds,
+        maxRetries: AgentHost.MaxRetries,
+      });
+    });
+    for (const c of claimed) this.run(c.id, c.epoch, c.takenOver);
+    return room > 0 && claimed.length === room;
+  }
+
+  /** Executions whose worker died too often while running them fail instead of being taken over again. */
+  private async failExhausted(trx: Parameters<typeof failExhaustedLeases>[0]): Promise<void> {
+    const failed = await failExhaustedLeases(trx, this.deps.config.AgentHost.MaxRetries);
+    if (failed.length === 0) return;
+    const rows = await trx
+      .updateTable('executions')
+      .set({ event_seq: sql`event_seq + 1` })
+      .where(
+        'id',
+        'in',
+        failed.map((f) => f.id),
+      )
+      .returning(['id', 'event_seq', 'state', 'attempts', 'last_error', 'graph', 'tenant_id'])
+      .execute();
+    await insertEvents(
+      trx,
+      rows.map((r) => ({
+        executionId: r.id,
+        seq: r.event_seq,
+        graph: r.graph,
+        tenantId: r.tenant_id,
+        kind: 'failed',
+        status: 'failed',
+        ...(r.state && { state: r.state }),
+        attempt: r.attempts,
+        at: new Date().toISOString(),
+        error: r.last_error ?? 'lease expired too often',
+      })),
+    );
+    for (const r of rows)
+      this.log.error({ executionId: r.id, err: r.last_error }, 'execution failed: its worker kept dying');
+    this.relay.notify();
+  }
+
+  private run(executionId: string, epoch: number, takenOver: boolean): void {
+    const runner = new ExecutionRunner(
+      {
+        database: this.deps.database,
+        writer: this.writer,
+        registry: this.deps.registry,
+        agents: this.deps.agents,
+        ports: this.deps.ports,
+        config: this.deps.config,
+        owner: this.deps.owner,
+        bus: this.deps.bus,
+        log: this.deps.log,
+        subjectPrefix: this.deps.config.Nats.SubjectPrefix,
+        ...(this.deps.observer && { observer: this.deps.observer }),
+        onRetryScheduled: (delaySeconds) => this.wakeAfter(delaySeconds),
+      },
+      executionId,
+      epoch,
+    );
+    this.runners.set(executionId, runner);
+    if (takenOver) this.log.warn({ executionId }, 'taken over from a worker whose lease expired');
+    void runner.start().then((outcome) => {
+      this.runners.delete(executionId);
+      this.log.debug({ executionId, outcome }, 'run ended');
+      this.deps.onRunEnd?.({ executionId, outcome });
+      if (this.state === 'running') this.wake();
+    });
+  }
+
+  private wakeAfter(delaySeconds: number): void {
+    const timer = setTimeout(() => this.wake(), Math.ceil(delaySeconds * 1000) + 5);
+    timer.unref();
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.runners.size === 0) return;
+    const held = [...this.runners.values()].map((r) => ({ id: r.executionId, epoch: r.epoch }));
+    const still = await renewLeases(
+      this.deps.database.db,
+      this.deps.owner,
+      held,
+      this.deps.config.AgentHost.LeaseSeconds,
+    );
+    for (const runner of this.runners.values()) {
+      // A run that just settled released its lease itself; only a run still going can have lost it.
+      if (!still.has(runner.executionId)) runner.checkLeaseLost();
+    }
+  }
+
+  private async prune(days: number): Promise<void> {
+    const pruned = await pruneCheckpoints(this.deps.database.db, days);
+    if (pruned > 0) this.log.info({ pruned, days }, 'old checkpoint snapshots pruned');
+  }
+}

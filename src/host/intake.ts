@@ -1,0 +1,304 @@
+/**
+ * Intake: the rules for every input, whatever door it came through (HTTP, NATS, library). An input is
+ * validated, then committed to the database (inbox + executions) in one transaction under the execution's
+ * row lock; only after that commit may a transport acknowledge it, and the bus wakes idle workers.
+ *
+ * Resume rules (CONTRACT §3), by the execution's status:
+ * - suspended: accepted when its waiting state accepts the type and no other resume already settled that
+ *   wait; the execution becomes claimable (`pending`);
+ * - pending, running, retrying: kept, applied in arrival order at the next waiting state that accepts it;
+ * - completed, failed, cancelled: refused.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { GraphRegistry } from '../machines/registry.js';
+import {
+  type ExecutionRow,
+  insertExecution,
+  lockExecution,
+  updateExecution,
+} from '../persistence/executions.js';
+import { dropAllKept, findInput, insertInput, listKept } from '../persistence/inbox.js';
+import { insertEvents } from '../persistence/outbox.js';
+import { type DB, finishedStatuses } from '../persistence/schema.js';
+import { isTransientDatabaseError } from '../persistence/transientErrors.js';
+import {
+  ConflictError,
+  ExecutionNotFoundError,
+  InvalidInputError,
+  TenantMismatchError,
+  UnavailableError,
+} from './errors.js';
+import {
+  cancelRequestSchema,
+  type InputMeta,
+  parseInput,
+  resumeRequestSchema,
+  retryRequestSchema,
+  startRequestSchema,
+} from './messages.js';
+import type { Accepted } from './service.js';
+
+export interface IntakeDeps {
+  db: Kysely<DB>;
+  registry: GraphRegistry;
+  /** wakes idle workers after a commit that made work claimable */
+  wake(): void;
+  /** told about inputs dropped as a side effect (a cancel drops kept resumes) */
+  onDropped?(dropped: { id: string; executionId: string; reason: string }[]): void;
+  /** `jira` tickets are refused unless a Jira connection is configured */
+  jiraConfigured?: boolean;
+}
+
+/** JSON with sorted keys: the same content always hashes the same, whatever order its keys came in. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function hashOf(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
+function firstIssue(error: unknown): string {
+  const issues = (error as { issues?: { path: PropertyKey[]; message: string }[] }).issues;
+  if (issues?.[0]) return `${issues[0].path.join('.')}: ${issues[0].message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function checkOwnership(row: ExecutionRow | undefined, id: string, tenantId: string): ExecutionRow {
+  if (!row) throw new ExecutionNotFoundError(id);
+  if (row.tenant_id !== tenantId) throw new TenantMismatchError(id, tenantId);
+  return row;
+}
+
+function checkPathId(pathId: string, bodyId: string | undefined): void {
+  if (bodyId !== undefined && bodyId !== pathId) {
+    throw new InvalidInputError(`executionId ${bodyId} in the body differs from ${pathId}`);
+  }
+}
+
+export class Intake {
+  constructor(private readonly deps: IntakeDeps) {}
+
+  async start(body: unknown, meta: InputMeta): Promise<Accepted> {
+    const request = parseInput(startRequestSchema, body, 'start request');
+    const def = this.deps.registry.get(request.graph);
+    if (!def) {
+      throw new InvalidInputError(
+        `unknown graph "${request.graph}" (known: ${this.deps.registry
+          .list()
+          .map((g) => g.id)
+          .join(', ')})`,
+        'UNKNOWN_GRAPH',
+      );
+    }
+    if (request.ticket.system === 'jira' && !this.deps.jiraConfigured) {
+      throw new InvalidInputError('ticket.system "jira" needs a Jira connection, and none is configured');
+    }
+    const executionId = request.executionId ?? randomUUID();
+    const content = { ...request, executionId };
+    try {
+      // The graph's own input rules (e.g. `implementation` takes `input.plan` as text) refuse now, not later.
+      def.createInput({
+        executionId,
+        tenantId: request.tenantId,
+        ticket: request.ticket,
+        repository: request.repository,
+        input: request.input,
+      });
+    } catch (error) {
+      throw new InvalidInputError(`input for graph ${def.id} is invalid: ${firstIssue(error)}`);
+    }
+    const requestHash = hashOf(content);
+    const result = await this.transaction(async (trx) => {
+      const inserted = await insertExecution(trx, {
+        id: executionId,
+        graph: def.id,
+        graphVersion: def.version,
+        tenantId: request.tenantId,
+        ticket: request.ticket,
+        repository: request.repository,
+        input: request.input,
+        requestHash,
+        priority: request.priority,
+        traceParent: meta.traceParent ?? null,
+      });
+      if (inserted) {
+        await insertInput(trx, {
+          id: executionId,
+          executionId,
+          kind: 'start',
+          type: null,
+          payload: content,
+          payloadHash: requestHash,
+          status: 'applied',
+          traceParent: meta.traceParent ?? null,
+        });
+        return { executionId, status: 'pending' as const, created: true };
+      }
+      const existing = await lockExecution(trx, executionId);
+      if (!existing || existing.request_hash !== requestHash) {
+        throw new ConflictError(
+          'CONFLICT',
+          `execution ${executionId} exists already with a different request`,
+          executionId,
+        );
+      }
+      return { executionId, status: existing.status, created: false };
+    });
+    if (result.created) this.deps.wake();
+    return result;
+  }
+
+  async resume(executionId: string, body: unknown, meta: InputMeta): Promise<Accepted> {
+    const request = parseInput(resumeRequestSchema, body, 'resume event');
+    checkPathId(executionId, request.executionId);
+    const { eventId, tenantId, executionId: _omit, ...event } = request;
+    const payload = { ...event, eventId, executionId, tenantId };
+    const payloadHash = hashOf(payload);
+    const result = await this.transaction(async (trx) => {
+      const row = checkOwnership(await lockExecution(trx, executionId), executionId, tenantId);
+      const seen = await findInput(trx, eventId);
+      if (seen) {
+        if (seen.execution_id !== executionId || seen.payload_hash !== payloadHash) {
+          throw new ConflictError(
+            'CONFLICT',
+            `event ${eventId} was received before with other content`,
+            executionId,
+          );
+        }
+        return { executionId, status: row.status, created: false };
+      }
+      if (finishedStatuses.includes(row.status)) {
+        throw new ConflictError('ALREADY_FINISHED', `execution ${executionId} is ${row.status}`, executionId);
+      }
+      const waitingFor = row.waiting_for;
+      // Another resume for the same wait was committed first: that one wins (CONTRACT §3).
+      if (waitingFor.length > 0) {
+        const kept = await listKept(trx, executionId);
+        const rival = kept.find((k) => k.type !== null && waitingFor.includes(k.type));
+        if (rival && waitingFor.includes(event.type)) {
+          throw new ConflictError(
+            'CONFLICT',
+            `execution ${executionId} already received ${rival.type} (${rival.id}) for its wait at ${row.state}`,
+            executionId,
+          );
+        }
+      }
+      let status = row.status;
+      if (row.status === 'suspended') {
+        if (!waitingFor.includes(event.type)) {
+          throw new ConflictError(
+            'NOT_ACCEPTED',
+            `execution ${executionId} waits at ${row.state} for ${waitingFor.join(' or ') || 'nothing'}, not ${event.type}`,
+            executionId,
+          );
+        }
+        status = 'pending';
+        await updateExecution(trx, executionId, {
+          status,
+          runNow: true,
+          traceParent: meta.traceParent ?? null,
+        });
+      }
+      await insertInput(trx, {
+        id: eventId,
+        executionId,
+        kind: 'resume',
+        type: event.type,
+        payload,
+        payloadHash,
+        status: 'kept',
+        traceParent: meta.traceParent ?? null,
+      });
+      return { executionId, status, created: true };
+    });
+    if (result.created && result.status === 'pending') this.deps.wake();
+    return result;
+  }
+
+  async cancel(executionId: string, body: unknown, _meta: InputMeta): Promise<Accepted> {
+    const request = parseInput(cancelRequestSchema, body ?? {}, 'cancel request');
+    checkPathId(executionId, request.executionId);
+    const { result, dropped } = await this.transaction(async (trx) => {
+      const row = checkOwnership(await lockExecution(trx, executionId), executionId, request.tenantId);
+      if (finishedStatuses.includes(row.status)) {
+        throw new ConflictError('ALREADY_FINISHED', `execution ${executionId} is ${row.status}`, executionId);
+      }
+      const seq = row.event_seq + 1;
+      // Bumping the epoch fences out a runner that holds it: its next write matches nothing and it stops.
+      await updateExecution(trx, executionId, {
+        status: 'cancelled',
+        waitingFor: [],
+        finished: true,
+        revokeLease: true,
+        lastError: `cancelled: ${request.reason}`,
+        eventSeq: seq,
+      });
+      const droppedRows = await dropAllKept(trx, executionId, 'the execution was cancelled');
+      await insertEvents(trx, [
+        {
+          executionId,
+          seq,
+          graph: row.graph,
+          tenantId: row.tenant_id,
+          kind: 'cancelled',
+          status: 'cancelled',
+          ...(row.state && { state: row.state }),
+          attempt: row.attempts + 1,
+          at: new Date().toISOString(),
+          error: request.reason,
+        },
+      ]);
+      return {
+        result: { executionId, status: 'cancelled' as const, created: true },
+        dropped: droppedRows.map((d) => ({ id: d.id, executionId, reason: 'the execution was cancelled' })),
+      };
+    });
+    if (dropped.length > 0) this.deps.onDropped?.(dropped);
+    this.deps.wake(); // a worker running it learns at once (lease check) instead of at its next renewal
+    return result;
+  }
+
+  async retry(executionId: string, body: unknown, _meta: InputMeta): Promise<Accepted> {
+    const request = parseInput(retryRequestSchema, body ?? {}, 'retry request');
+    checkPathId(executionId, request.executionId);
+    const result = await this.transaction(async (trx) => {
+      const row = checkOwnership(await lockExecution(trx, executionId), executionId, request.tenantId);
+      if (row.status !== 'failed') {
+        throw new ConflictError(
+          'CONFLICT',
+          `only a failed execution can be retried; ${executionId} is ${row.status}`,
+          executionId,
+        );
+      }
+      await updateExecution(trx, executionId, {
+        status: 'pending',
+        runNow: true,
+        attempts: 0,
+        resumeAttempts: 0,
+      });
+      return { executionId, status: 'pending' as const, created: true };
+    });
+    this.deps.wake();
+    return result;
+  }
+
+  private async transaction<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+    try {
+      return await this.deps.db.transaction().execute(fn);
+    } catch (error) {
+      if (isTransientDatabaseError(error)) {
+        throw new UnavailableError(`database unavailable: ${(error as Error).message}`, { cause: error });
+      }
+      throw error;
+    }
+  }
+}

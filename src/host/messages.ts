@@ -1,0 +1,62 @@
+/**
+ * The inputs of CONTRACT §3 as zod schemas: the same schemas parse HTTP bodies, NATS messages and library
+ * calls, so every door refuses the same things with the same words.
+ */
+import { z } from 'zod';
+import { repositorySchema, ticketSchema } from '../machines/domain.js';
+import { resumeEventSchema } from '../machines/events.js';
+import { InvalidInputError } from './errors.js';
+
+const tenantId = z.string().min(1).max(200);
+
+export const startRequestSchema = z.object({
+  executionId: z.string().uuid().optional(),
+  graph: z.string().min(1).max(100),
+  tenantId,
+  ticket: ticketSchema,
+  repository: repositorySchema,
+  priority: z.number().int().min(0).max(100).default(0),
+  input: z.record(z.string(), z.unknown()).default({}),
+});
+export type StartRequest = z.output<typeof startRequestSchema>;
+
+/** A resume event with its envelope; `executionId` is optional over HTTP (it is in the path). */
+export const resumeRequestSchema = z.intersection(
+  z.object({
+    eventId: z.string().min(1).max(200),
+    executionId: z.string().uuid().optional(),
+    tenantId,
+  }),
+  resumeEventSchema,
+);
+export type ResumeRequest = z.output<typeof resumeRequestSchema>;
+
+export const cancelRequestSchema = z.object({
+  executionId: z.string().uuid().optional(),
+  tenantId,
+  reason: z.string().max(2000).default('cancelled'),
+});
+export type CancelRequest = z.output<typeof cancelRequestSchema>;
+
+export const retryRequestSchema = z.object({
+  executionId: z.string().uuid().optional(),
+  tenantId,
+});
+export type RetryRequest = z.output<typeof retryRequestSchema>;
+
+/** Metadata an input arrives with, whatever its door. */
+export interface InputMeta {
+  /** W3C traceparent of the caller, continued by the run the input causes */
+  traceParent?: string | undefined;
+  /** `http`, `nats` or `library`: for logs */
+  source: 'http' | 'nats' | 'library';
+}
+
+/** Parses `value` with `schema`, turning zod's issues into one {@link InvalidInputError} naming the field. */
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const where = issue.path.length ? issue.path.join('.') : '(body)';
+  throw new InvalidInputError(`${what}: ${where}: ${issue.message}`);
+}

@@ -1,0 +1,84 @@
+/**
+ * The outbox relay: publishes the lifecycle events that runners and intake wrote, at least once and in `seq`
+ * order per execution, then marks them published. One relay of the cluster publishes at a time (an advisory
+ * lock), so two workers never interleave one execution's events. It runs when told that events were written,
+ * and every `intervalMs` as a safety net (a crash between commit and publish, another worker's events).
+ */
+import type { Kysely } from 'kysely';
+import { markPublished, takeUnpublished } from '../persistence/outbox.js';
+import type { DB } from '../persistence/schema.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Bus } from './bus.js';
+import type { LifecycleEvent } from './events.js';
+
+export class OutboxRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly schema: string,
+    private readonly bus: Bus,
+    private readonly log: Logger,
+    private readonly options: { intervalMs?: number; batchSize?: number } = {},
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.notify(), this.options.intervalMs ?? 1000);
+    this.timer.unref();
+    this.notify();
+  }
+
+  /** Events were written: publish soon. Calls while a pass runs coalesce into one more pass. */
+  notify(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Publishes what is pending now and stops. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+    await this.pass().catch((error) =>
+      this.log.warn({ err: (error as Error).message }, 'final outbox flush failed'),
+    );
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        while ((await this.pass()) === 'more') {}
+      } catch (error) {
+        this.log.warn(
+          { err: (error as Error).message },
+          'outbox relay pass failed; retried on the next tick',
+        );
+        return;
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  private async pass(): Promise<'more' | 'done'> {
+    const limit = this.options.batchSize ?? 500;
+    return this.db.transaction().execute(async (trx) => {
+      const events = await takeUnpublished(trx, this.schema, limit);
+      if (!events || events.length === 0) return 'done';
+      for (const e of events) await this.bus.publishEvent(e.payload as unknown as LifecycleEvent);
+      await markPublished(
+        trx,
+        events.map((e) => e.id),
+      );
+      return events.length === limit ? 'more' : 'done';
+    });
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * What the doors (HTTP API, NATS intake, library API, command line) ask of the host. One interface, so each
+ * door is a thin translation of its own protocol and the rules live once in `intake.ts` and `queries.ts`.
+ */
+import type { ExecutionView, Repository, Ticket } from '../machines/domain.js';
+import type { ExecutionStatus } from '../persistence/schema.js';
+import type { LifecycleEvent } from './events.js';
+import type { InputMeta } from './messages.js';
+
+export interface ExecutionDetails extends ExecutionView {
+  executionId: string;
+  graph: string;
+  graphVersion: number;
+  tenantId: string;
+  ticket: Ticket;
+  repository: Repository;
+  status: ExecutionStatus;
+  state: string | null;
+  priority: number;
+  attempts: number;
+  resumeAttempts: number;
+  waitingFor: string[];
+  comments?: { at: string; body: string }[];
+  lastError?: string;
+  createdAt: string;
+  updatedAt: string;
+  history: { state: string; at: string }[];
+}
+
+export type ExecutionSummary = Omit<
+  ExecutionDetails,
+  'history' | 'comments' | 'questions' | 'answers' | 'plan'
+>;
+
+export interface ListQuery {
+  status?: ExecutionStatus;
+  graph?: string;
+  tenantId?: string;
+  /** 1–200, default 50 */
+  limit?: number;
+  /** opaque, from a previous page's `nextCursor` */
+  cursor?: string;
+}
+
+/** `created`: false when the same input had been accepted before (HTTP 200 instead of 202). */
+export interface Accepted {
+  executionId: string;
+  status: ExecutionStatus;
+  created: boolean;
+}
+
+export interface ExecutionService {
+  /** Every method throws the typed errors of `errors.ts`: InvalidInputError, ExecutionNotFoundError, … */
+  start(body: unknown, meta: InputMeta): Promise<Accepted>;
+  resume(executionId: string, body: unknown, meta: InputMeta): Promise<Accepted>;
+  cancel(executionId: string, body: unknown, meta: InputMeta): Promise<Accepted>;
+  /** operator retry of a `failed` execution */
+  retry(executionId: string, body: unknown, meta: InputMeta): Promise<Accepted>;
+  get(executionId: string): Promise<ExecutionDetails>;
+  list(query: ListQuery): Promise<{ items: ExecutionSummary[]; nextCursor: string | null }>;
+  /** events of an execution with `seq` greater than `afterSeq`, in order */
+  eventsAfter(executionId: string, afterSeq: number): Promise<LifecycleEvent[]>;
+  /** live events of one execution as they are published; returns the unsubscribe function */
+  subscribe(executionId: string, listener: (event: LifecycleEvent) => void): () => void;
+  /** database (and NATS when configured) reachable and not draining */
+  readiness(): Promise<{ ready: boolean; checks: Record<string, boolean> }>;
+}

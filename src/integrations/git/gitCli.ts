@@ -1,0 +1,99 @@
+/**
+ * The {@link GitPort} over the git command line.
+ *
+ * Workspaces: `<workspacesDir>/<executionId>`, one clone per execution, reused by its steps when this worker
+ * still has it and rebuilt from the origin when it does not. Nothing an agent needs later lives only there:
+ * `prepare` returns the base commit (recorded in the checkpoint), `commitAndPush` pushes before it returns,
+ * and `checkout` rebuilds a tree from those two alone.
+ *
+ * @example
+ * const git = createGitCli({ workspacesDir: './data/workspaces' });
+ * const { baseCommit, workspace } = await git.prepare(executionId, repository, signal);
+ * await git.commitAndPush(executionId, repository, { baseCommit, branch, message, files }, signal);
+ */
+import path from 'node:path';
+import type { GitPort, Workspace } from '../../actors/ports.js';
+import type { Repository } from '../../machines/domain.js';
+import { checkoutClean } from './checkoutClean.js';
+import { type CommitFaultPoints, commitAndPushIn } from './commitAndPush.js';
+import { GitError } from './errors.js';
+import { listFiles, readFile } from './files.js';
+import { KeyedLock } from './keyedLock.js';
+import { assertBranchName, findCommit, remoteBranchTip } from './refs.js';
+import { normaliseRepositoryUrl } from './repositoryUrl.js';
+import { refreshWorkspace, workspaceDir } from './workspaceCache.js';
+
+export interface GitCliOptions {
+  /** the folder holding one clone per execution (config `Workspaces.Directory`); created when missing */
+  workspacesDir: string;
+  /** tests only: see {@link CommitFaultPoints} */
+  faultPoints?: CommitFaultPoints;
+}
+
+export interface GitCli extends GitPort {
+  /** where the workspace of `executionId` lives (it may not exist) */
+  workspaceDir(executionId: string): string;
+}
+
+export function createGitCli(options: GitCliOptions): GitCli {
+  const root = path.resolve(options.workspacesDir);
+  const lock = new KeyedLock();
+
+  /** Runs `fn` on the refreshed clone of the execution, with the workspace's lock held. */
+  const withWorkspace = async <T>(
+    executionId: string,
+    repository: Repository,
+    signal: AbortSignal,
+    fn: (dir: string) => Promise<T>,
+  ): Promise<T> => {
+    // Inside the async function, a refused URL or id rejects the returned promise instead of throwing.
+    const dir = workspaceDir(root, executionId);
+    const url = normaliseRepositoryUrl(repository.url);
+    return lock.run(dir, async () => {
+      await refreshWorkspace(dir, url, signal);
+      return fn(dir);
+    });
+  };
+
+  return {
+    workspaceDir: (executionId) => workspaceDir(root, executionId),
+
+    prepare: (executionId, repository, signal) =>
+      withWorkspace(executionId, repository, signal, async (dir) => {
+        const baseCommit = await remoteBranchTip(dir, repository.defaultBranch, signal);
+        if (baseCommit === null) {
+          throw new GitError('BRANCH_NOT_FOUND', `the origin has no branch "${repository.defaultBranch}"`);
+        }
+        await checkoutClean(dir, baseCommit, undefined, signal);
+        return { baseCommit, workspace: { dir } };
+      }),
+
+    checkout: (executionId, repository, ref, signal) =>
+      withWorkspace(executionId, repository, signal, async (dir): Promise<Workspace> => {
+        if (ref.branch !== undefined) await assertBranchName(ref.branch, dir, signal);
+        const pushed = ref.branch === undefined ? null : await remoteBranchTip(dir, ref.branch, signal);
+        const target = pushed ?? (await findCommit(dir, ref.baseCommit, signal));
+        if (target === null)
+          throw new GitError('COMMIT_NOT_FOUND', `base commit ${ref.baseCommit} is not in the origin`);
+        await checkoutClean(dir, target, ref.branch, signal);
+        return { dir };
+      }),
+
+    listFiles,
+    readFile,
+
+    commitAndPush: (executionId, repository, change, signal) =>
+      withWorkspace(executionId, repository, signal, async (dir) => {
+        const result = await commitAndPushIn(
+          dir,
+          repository.defaultBranch,
+          change,
+          signal,
+          options.faultPoints,
+        );
+        // Leave the working tree at what was pushed, as a later step's checkout would.
+        await checkoutClean(dir, result.commit, result.branch, signal);
+        return result;
+      }),
+  };
+}

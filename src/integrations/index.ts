@@ -1,0 +1,44 @@
+/**
+ * The adapters behind the ports, and the default set the embedded worker runs with: the offline LLM, local
+ * tickets, git through its command line, local pull requests and the configured tenant policy. Providers such
+ * as Jira, GitHub or a hosted model are chosen by configuration when they exist; none is built here yet.
+ */
+import type { Kysely } from 'kysely';
+import type { Ports } from '../actors/ports.js';
+import type { Config } from '../config.js';
+import type { DB } from '../persistence/schema.js';
+import { createGitCli } from './git/gitCli.js';
+import { createOfflineLlm } from './llm/offline.js';
+import { createConfigPolicy } from './policy.js';
+import { createLocalPullRequests } from './pullRequests/local.js';
+import { createLocalTickets } from './tickets/local.js';
+
+export { GitError, type GitErrorCode, isGitError, redactCredentials } from './git/errors.js';
+export { createGitCli, type GitCli, type GitCliOptions } from './git/gitCli.js';
+export { createOfflineLlm, OFFLINE_NOTICE } from './llm/offline.js';
+export { createConfigPolicy } from './policy.js';
+export { createLocalPullRequests, isPullRequestError, PullRequestError } from './pullRequests/local.js';
+export { createLocalTickets, listComments, UnsupportedTicketError } from './tickets/local.js';
+
+export interface DefaultPortsOptions {
+  config: Config;
+  db: Kysely<DB>;
+  /** default: config `Workspaces.Directory` */
+  workspacesDir?: string;
+}
+
+/**
+ * @example
+ * const { db } = await openDatabase(config.Database);
+ * const ports = createDefaultPorts({ config, db });
+ */
+export function createDefaultPorts(options: DefaultPortsOptions): Ports {
+  const { config, db } = options;
+  return {
+    llm: createOfflineLlm(),
+    tickets: createLocalTickets(db),
+    git: createGitCli({ workspacesDir: options.workspacesDir ?? config.Workspaces.Directory }),
+    pullRequests: createLocalPullRequests(db),
+    policy: createConfigPolicy(config),
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * Tickets of system `local`: the ticket travelled in the start message, so there is nowhere to post to but the
+ * worker's own database. Comments appear in the HTTP view of the execution (CONTRACT §5 `comments`).
+ */
+import type { Kysely } from 'kysely';
+import type { TicketsPort } from '../../actors/ports.js';
+import type { DB } from '../../persistence/schema.js';
+import { insertCommentOnce } from './localTicketStore.js';
+
+export { listComments } from './localTicketStore.js';
+
+/** A ticket whose system this adapter does not serve (a `jira` ticket reaching the local adapter). */
+export class UnsupportedTicketError extends Error {
+  override readonly name = 'UnsupportedTicketError';
+  readonly code = 'UNSUPPORTED_TICKET_SYSTEM';
+}
+
+/**
+ * @example
+ * const tickets = createLocalTickets(db);
+ * const { id } = await tickets.postComment(ref, body, idempotencyKey(executionId, 'postQuestions'), signal);
+ */
+export function createLocalTickets(db: Kysely<DB>): TicketsPort {
+  return {
+    async postComment(ref, body, idempotencyKey, signal) {
+      signal.throwIfAborted();
+      if (ref.ticket.system !== 'local') {
+        throw new UnsupportedTicketError(
+          `ticket ${ref.ticket.key} is a ${ref.ticket.system} ticket; the local adapter keeps only local tickets`,
+        );
+      }
+      const id = await insertCommentOnce(db, {
+        idempotencyKey,
+        tenantId: ref.tenantId,
+        ticketKey: ref.ticket.key,
+        executionId: ref.executionId,
+        body,
+      });
+      return { id: String(id) };
+    },
+  };
+}

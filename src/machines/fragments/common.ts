@@ -1,0 +1,64 @@
+/**
+ * What every graph shares: its tags, the recording of an agent's failure, and the whole-execution final
+ * states that the fragments target by id (`#agentFailed`, `#rejectedTooOften`, `#skipped`). Targeting by id
+ * lets one fragment sit at the top of a standalone graph or nested inside `prfactory` unchanged.
+ */
+import type { ErrorActorEvent } from 'xstate';
+import type { AgentKey } from '../agent-io.js';
+import { AGENT_ERROR_TAG, FAILED_TAG, type WAITING_TAG } from '../events.js';
+import type { WorkflowContext } from './context.js';
+
+export type GraphTag = typeof WAITING_TAG | typeof FAILED_TAG | typeof AGENT_ERROR_TAG;
+
+/** Cuts a text that goes into the checkpoint (an error, a reason) to `max` characters. */
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * The message of an agent's error. `Error` objects serialise to `{}` in a checkpoint (TRAPS.md), so only the
+ * message is kept; 2,000 characters is enough to diagnose and keeps a stack dump out of the snapshot.
+ */
+export function errorMessage(error: unknown): string {
+  const message = typeof error === 'object' && error !== null && 'message' in error ? error.message : error;
+  return clip(String(message), 2000);
+}
+
+export const AGENT_FAILED = '#agentFailed';
+export const REJECTED_TOO_OFTEN = '#rejectedTooOften';
+export const SKIPPED = '#skipped';
+
+export interface AgentErrorParams {
+  agent: AgentKey;
+  error: unknown;
+}
+
+/**
+ * The context update of the `recordAgentError` action every graph's setup declares as
+ * `recordAgentError: assign((_, params: AgentErrorParams) => agentErrorUpdate(params))`. The action is named
+ * (not inline) so diagrams show it and the `onError` of every invoke can be built by {@link onAgentError}.
+ */
+export function agentErrorUpdate(params: AgentErrorParams): Pick<WorkflowContext, 'agentError'> {
+  return { agentError: { agent: params.agent, message: errorMessage(params.error) } };
+}
+
+/**
+ * The `onError` of an agent's invoke: the machine does not retry — it settles in `agentFailed` and the host
+ * retries the execution from its last checkpoint (the one that entered the failed step).
+ */
+export function onAgentError(agent: AgentKey) {
+  return {
+    target: AGENT_FAILED,
+    actions: {
+      type: 'recordAgentError' as const,
+      params: ({ event }: { event: ErrorActorEvent }): AgentErrorParams => ({ agent, error: event.error }),
+    },
+  };
+}
+
+/** Top-level final state: an agent failed; `context.agentError` says which and why. */
+export const agentFailedState = { id: 'agentFailed', type: 'final', tags: [AGENT_ERROR_TAG] } as const;
+/** Top-level final state: the plan was rejected too often; `context.failureReason` says so. */
+export const rejectedTooOftenState = { id: 'rejectedTooOften', type: 'final', tags: [FAILED_TAG] } as const;
+/** Top-level final state: the tenant does not allow auto-implementation (a normal completion). */
+export const skippedState = { id: 'skipped', type: 'final' } as const;

@@ -1,0 +1,183 @@
+/**
+ * The planning states: generate a plan → (commit it to the plan branch ∥ post it to the ticket) → wait for a
+ * person → approved: done · rejected: a new round with the reason in context, until the fifth rejection fails
+ * the execution. Used as the whole `planning` graph and as the `planning` state of `prfactory`.
+ */
+import { assign, setup } from 'xstate';
+import { type Rejection, slot } from '../agent-io.js';
+import type { WorkflowInput } from '../domain.js';
+import { type ResumeEvent, WAITING_TAG } from '../events.js';
+import {
+  type AgentErrorParams,
+  agentErrorUpdate,
+  clip,
+  type GraphTag,
+  onAgentError,
+  REJECTED_TOO_OFTEN,
+} from './common.js';
+import type { WorkflowContext } from './context.js';
+
+/** The fifth rejection of a plan fails the execution (CONTRACT §1 and §2). */
+export const MAX_PLAN_REJECTIONS = 5;
+
+export const planningActors = {
+  generatePlan: slot('generatePlan'),
+  commitPlan: slot('commitPlan'),
+  postPlan: slot('postPlan'),
+};
+
+export const planningGuards = {
+  /**
+   * The rejection being handled is the fifth. A guard on a counter in context (not on the event) so the loop is
+   * bounded for every traversal, @xstate/graph's included.
+   */
+  rejectionLimitReached: ({ context }: { context: WorkflowContext }) =>
+    context.rejections.length + 1 >= MAX_PLAN_REJECTIONS,
+};
+
+export const planningSetup = setup({
+  types: {
+    context: {} as WorkflowContext,
+    events: {} as ResumeEvent,
+    input: {} as WorkflowInput,
+    tags: {} as GraphTag,
+  },
+  actors: planningActors,
+  actions: { recordAgentError: assign((_, params: AgentErrorParams) => agentErrorUpdate(params)) },
+  guards: planningGuards,
+});
+
+/** A rejection as kept in context: reasons are clipped, five of them must not bloat the checkpoint. */
+function rejectionOf(event: { rejectedBy: string; reason: string }): Rejection {
+  return { by: event.rejectedBy, reason: clip(event.reason, 4000) };
+}
+
+/** The `failureReason` of `rejectedTooOften`, e.g. "plan rejected 5 times (last reason: too big)". */
+export function rejectedTooOftenReason(times: number, lastReason: string): string {
+  return `plan rejected ${times} times (last reason: ${clip(lastReason, 500) || 'none given'})`;
+}
+
+/** `{ initial, states }` of planning; `done` is its final state. */
+export const planningStates = planningSetup.createStateConfig({
+  initial: 'generatePlan',
+  states: {
+    generatePlan: {
+      invoke: {
+        src: 'generatePlan',
+        id: 'generatePlan',
+        input: ({ context: c }) => ({
+          executionId: c.executionId,
+          tenantId: c.tenantId,
+          ticket: c.ticket,
+          description: c.refinedDescription ?? c.ticket.description,
+          round: c.round,
+          rejections: c.rejections,
+        }),
+        onDone: {
+          target: 'publishPlan',
+          actions: assign({
+            plan: ({ context, event }) => ({ branch: context.planBranch, markdown: event.output.markdown }),
+          }),
+        },
+        onError: onAgentError('generatePlan'),
+      },
+    },
+    /** both regions must finish before the plan is shown to a person */
+    publishPlan: {
+      type: 'parallel',
+      onDone: 'awaitingApproval',
+      states: {
+        commitPlan: {
+          initial: 'running',
+          states: {
+            running: {
+              invoke: {
+                src: 'commitPlan',
+                id: 'commitPlan',
+                input: ({ context: c }) => ({
+                  executionId: c.executionId,
+                  tenantId: c.tenantId,
+                  ticket: c.ticket,
+                  repository: c.repository,
+                  baseCommit: c.baseCommit,
+                  branch: c.planBranch,
+                  path: c.planPath,
+                  markdown: c.plan?.markdown ?? '',
+                  round: c.round,
+                }),
+                onDone: {
+                  target: 'done',
+                  actions: assign({
+                    plan: ({ context, event }) => ({
+                      branch: event.output.branch,
+                      markdown: context.plan?.markdown ?? '',
+                      commit: event.output.commit,
+                    }),
+                    baseCommit: ({ context, event }) => context.baseCommit ?? event.output.baseCommit,
+                  }),
+                },
+                onError: onAgentError('commitPlan'),
+              },
+            },
+            done: { type: 'final' },
+          },
+        },
+        postPlan: {
+          initial: 'running',
+          states: {
+            running: {
+              invoke: {
+                src: 'postPlan',
+                id: 'postPlan',
+                input: ({ context: c }) => ({
+                  executionId: c.executionId,
+                  tenantId: c.tenantId,
+                  ticket: c.ticket,
+                  branch: c.planBranch,
+                  path: c.planPath,
+                  markdown: c.plan?.markdown ?? '',
+                  round: c.round,
+                }),
+                onDone: 'done',
+                onError: onAgentError('postPlan'),
+              },
+            },
+            done: { type: 'final' },
+          },
+        },
+      },
+    },
+    awaitingApproval: {
+      tags: [WAITING_TAG],
+      on: {
+        plan_approved: {
+          target: 'done',
+          actions: assign({
+            approval: ({ event }) =>
+              event.comment === undefined
+                ? { by: event.approvedBy }
+                : { by: event.approvedBy, comment: event.comment },
+          }),
+        },
+        plan_rejected: [
+          {
+            guard: 'rejectionLimitReached',
+            target: REJECTED_TOO_OFTEN,
+            actions: assign(({ context, event }) => ({
+              rejections: [...context.rejections, rejectionOf(event)],
+              failureReason: rejectedTooOftenReason(context.rejections.length + 1, event.reason),
+            })),
+          },
+          {
+            target: 'generatePlan',
+            actions: assign(({ context, event }) => ({
+              rejections: [...context.rejections, rejectionOf(event)],
+              round: context.round + 1,
+            })),
+          },
+        ],
+      },
+    },
+    done: { type: 'final' },
+  },
+});

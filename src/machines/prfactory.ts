@@ -1,0 +1,60 @@
+/**
+ * The `prfactory` graph (CONTRACT §1): refinement, then planning, then implementation as one execution. Each
+ * phase is the very fragment its standalone graph uses, nested under its name (`refinement.awaitingAnswers`,
+ * `planning.awaitingApproval`, `implementation.implement`…); a phase's final `done` hands over to the next. The
+ * whole execution's final states are at the top: `done`, `skipped`, `rejectedTooOften`, `agentFailed`.
+ */
+import { assign, setup } from 'xstate';
+import { type WorkflowInput, workflowInputSchema } from './domain.js';
+import type { ResumeEvent } from './events.js';
+import {
+  type AgentErrorParams,
+  agentErrorUpdate,
+  agentFailedState,
+  type GraphTag,
+  rejectedTooOftenState,
+  skippedState,
+} from './fragments/common.js';
+import { type WorkflowContext, workflowContext } from './fragments/context.js';
+import {
+  implementationActors,
+  implementationGuards,
+  implementationStates,
+} from './fragments/implementation.js';
+import { planningActors, planningGuards, planningStates } from './fragments/planning.js';
+import { refinementActors, refinementGuards, refinementStates } from './fragments/refinement.js';
+import type { GraphDefinition } from './graph.js';
+
+export const prfactorySetup = setup({
+  types: {
+    context: {} as WorkflowContext,
+    events: {} as ResumeEvent,
+    input: {} as WorkflowInput,
+    tags: {} as GraphTag,
+  },
+  actors: { ...refinementActors, ...planningActors, ...implementationActors },
+  actions: { recordAgentError: assign((_, params: AgentErrorParams) => agentErrorUpdate(params)) },
+  guards: { ...refinementGuards, ...planningGuards, ...implementationGuards },
+});
+
+export const prfactoryMachine = prfactorySetup.createMachine({
+  id: 'prfactory',
+  context: ({ input }) => workflowContext(input),
+  initial: 'refinement',
+  states: {
+    refinement: { ...refinementStates, onDone: 'planning' },
+    planning: { ...planningStates, onDone: 'implementation' },
+    implementation: { ...implementationStates, onDone: 'done' },
+    done: { type: 'final' },
+    skipped: skippedState,
+    rejectedTooOften: rejectedTooOftenState,
+    agentFailed: agentFailedState,
+  },
+});
+
+export const prfactoryGraph: GraphDefinition<typeof prfactoryMachine> = {
+  id: 'prfactory',
+  version: 1,
+  machine: prfactoryMachine,
+  createInput: (input) => workflowInputSchema.parse(input),
+};

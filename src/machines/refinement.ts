@@ -1,0 +1,23 @@
+/**
+ * The `refinement` graph (CONTRACT §1): clone → analyse → ask → wait for `answers_received` → refine → done.
+ * Its states are the refinement fragment at the top level; `prfactory` nests the same fragment.
+ */
+import { workflowInputSchema } from './domain.js';
+import { agentFailedState } from './fragments/common.js';
+import { workflowContext } from './fragments/context.js';
+import { refinementSetup, refinementStates } from './fragments/refinement.js';
+import type { GraphDefinition } from './graph.js';
+
+export const refinementMachine = refinementSetup.createMachine({
+  id: 'refinement',
+  context: ({ input }) => workflowContext(input),
+  initial: refinementStates.initial,
+  states: { ...refinementStates.states, agentFailed: agentFailedState },
+});
+
+export const refinementGraph: GraphDefinition<typeof refinementMachine> = {
+  id: 'refinement',
+  version: 1,
+  machine: refinementMachine,
+  createInput: (input) => workflowInputSchema.parse(input),
+};

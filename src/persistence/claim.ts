@@ -1,0 +1,158 @@
+/**
+ * The claim: which executions this worker runs next.
+ *
+ * Locking. Candidates are picked with `FOR UPDATE SKIP LOCKED`, so two workers claiming at once never wait
+ * on each other's rows and never take the same row. The cluster limit (`MaxConcurrentWorkflows`) is a count
+ * of live leases, and a count inside a SKIP LOCKED claim overshoots under READ COMMITTED when workers claim
+ * at the same moment (each counts before the other commits). So the whole claim runs under one
+ * transaction-level advisory lock: claims serialise, the count is exact. A claim is one short transaction
+ * per poll (not per execution), so serialising them costs little.
+ *
+ * Time. Every time compared here is the database's `now()`, never a worker's clock.
+ */
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { DB } from './schema.js';
+
+/** Arbitrary, fixed: the advisory lock key that serialises claims of one schema's queue. */
+const CLAIM_LOCK_KEY = 7_402_311;
+
+export interface ClaimOptions {
+  owner: string;
+  /** executions this worker can take now */
+  limit: number;
+  /** the cluster's MaxConcurrentWorkflows */
+  clusterLimit: number;
+  leaseSeconds: number;
+  /** an expired lease counts as a failed attempt; past this many the execution fails instead */
+  maxRetries: number;
+}
+
+export interface ClaimedExecution {
+  id: string;
+  epoch: number;
+  /** true when it was taken over from a worker whose lease expired */
+  takenOver: boolean;
+}
+
+export interface ExpiredExecution {
+  id: string;
+  attempts: number;
+  lease_owner: string | null;
+  tenant_id: string;
+  graph: string;
+}
+
+async function lockClaims(trx: Transaction<DB>, schema: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(${CLAIM_LOCK_KEY}, hashtext(${schema}))`.execute(trx);
+}
+
+/**
+ * Fails the executions whose lease expired once too often (a step that kills its worker every time must not
+ * crash-loop the cluster). Returns them so the caller can write their `failed` events.
+ */
+export async function failExhaustedLeases(
+  trx: Transaction<DB>,
+  maxRetries: number,
+): Promise<ExpiredExecution[]> {
+  return trx
+    .updateTable('executions')
+    .set({
+      status: 'failed',
+      attempts: sql`attempts + 1`,
+      last_error: sql`'lease of ' || coalesce(lease_owner, '?') || ' expired ' || (attempts + 1) || ' times: the worker died while running it'`,
+      lease_owner: null,
+      lease_expires_at: null,
+      lease_epoch: sql`lease_epoch + 1`,
+      waiting_for: '[]',
+      finished_at: sql`now()`,
+      updated_at: sql`now()`,
+    })
+    .where('status', '=', 'running')
+    .where('lease_expires_at', '<', sql<Date>`now()`)
+    .where('attempts', '>=', maxRetries)
+    .returning(['id', 'attempts', 'lease_owner', 'tenant_id', 'graph'])
+    .execute();
+}
+
+/** Claims up to `limit` executions, highest priority first, oldest first within a priority. */
+export async function claimExecutions(
+  trx: Transaction<DB>,
+  schema: string,
+  options: ClaimOptions,
+): Promise<ClaimedExecution[]> {
+  await lockClaims(trx, schema);
+  const { running } = await trx
+    .selectFrom('executions')
+    .select((eb) => eb.fn.countAll<number>().as('running'))
+    .where('status', '=', 'running')
+    .where('lease_expires_at', '>', sql<Date>`now()`)
+    .executeTakeFirstOrThrow();
+  const take = Math.min(options.limit, options.clusterLimit - Number(running));
+  if (take <= 0) return [];
+
+  const candidates = await trx
+    .selectFrom('executions')
+    .select(['id', 'status'])
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('status', 'in', ['pending', 'retrying']), eb('run_at', '<=', sql<Date>`now()`)]),
+        eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<', sql<Date>`now()`)]),
+      ]),
+    )
+    .orderBy('priority', 'desc')
+    .orderBy('created_at', 'asc')
+    .orderBy('id', 'asc')
+    .limit(take)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+  if (candidates.length === 0) return [];
+
+  const rows = await trx
+    .updateTable('executions')
+    .set({
+      // An expired lease is a failed attempt: the step it ran may be what killed its worker.
+      attempts: sql`CASE WHEN status = 'running' THEN attempts + 1 ELSE attempts END`,
+      last_error: sql`CASE WHEN status = 'running'
+        THEN 'lease of ' || coalesce(lease_owner, '?') || ' expired: taken over' ELSE last_error END`,
+      status: 'running',
+      lease_owner: options.owner,
+      lease_expires_at: sql`now() + make_interval(secs => ${options.leaseSeconds})`,
+      lease_epoch: sql`lease_epoch + 1`,
+      updated_at: sql`now()`,
+    })
+    .where(
+      'id',
+      'in',
+      candidates.map((c) => c.id),
+    )
+    .returning(['id', 'lease_epoch'])
+    .execute();
+  const takenOver = new Set(candidates.filter((c) => c.status === 'running').map((c) => c.id));
+  const order = new Map(candidates.map((c, i) => [c.id, i]));
+  return rows
+    .map((r) => ({ id: r.id, epoch: Number(r.lease_epoch), takenOver: takenOver.has(r.id) }))
+    .sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+}
+
+/**
+ * Renews the leases this worker still holds, in one statement. Returns the ids it still holds: a missing id
+ * was cancelled or taken over, and its runner must stop.
+ */
+export async function renewLeases(
+  db: Kysely<DB>,
+  owner: string,
+  held: { id: string; epoch: number }[],
+  leaseSeconds: number,
+): Promise<Set<string>> {
+  if (held.length === 0) return new Set();
+  const rows = await db
+    .updateTable('executions')
+    .set({ lease_expires_at: sql`now() + make_interval(secs => ${leaseSeconds})` })
+    .where('status', '=', 'running')
+    .where('lease_owner', '=', owner)
+    .where((eb) => eb.or(held.map((h) => eb.and([eb('id', '=', h.id), eb('lease_epoch', '=', h.epoch)]))))
+    .returning('id')
+    .execute();
+  return new Set(rows.map((r) => r.id));
+}

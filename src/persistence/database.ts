@@ -1,0 +1,90 @@
+/**
+ * Opens the worker's database: PostgreSQL through `pg` when `Database.Url` is set, otherwise an embedded
+ * PostgreSQL (PGlite) in `Database.DataDirectory`. Both speak the same SQL, so every query is written once.
+ */
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import type { Config } from '../config.js';
+import type { DB } from './schema.js';
+
+export interface Database {
+  db: Kysely<DB>;
+  kind: 'pg' | 'pglite';
+  schema: string;
+  /** true when a trivial query answers; used by /readyz */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseLogger {
+  warn(obj: object, msg?: string): void;
+}
+
+const INT8_OID = 20;
+
+/** Removes the password from a connection URL so it can be logged. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+export async function openDatabase(config: Config['Database'], log?: DatabaseLogger): Promise<Database> {
+  const schema = config.Schema;
+  if (config.Url) {
+    const pool = new pg.Pool({
+      connectionString: config.Url,
+      max: config.PoolSize,
+      // Every connection works in the configured schema, so tests isolate themselves by schema alone.
+      options: `-c search_path=${schema}`,
+      // int8 (bigserial, count(*)) arrives as a string from pg and as a number from PGlite: parse it once here.
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === INT8_OID
+            ? (value: string) => Number(value)
+            : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
+    });
+    // An idle client's error (the server restarted) must not crash the process; the next query reconnects.
+    pool.on('error', (error) => log?.warn({ err: error.message }, 'idle database connection lost'));
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
+    return {
+      db,
+      kind: 'pg',
+      schema,
+      ping: () => ping(db),
+      close: () => db.destroy(),
+    };
+  }
+  mkdirSync(config.DataDirectory, { recursive: true });
+  const pglite = await PGlite.create(config.DataDirectory);
+  await pglite.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}";`);
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+  return {
+    db,
+    kind: 'pglite',
+    schema,
+    ping: () => ping(db),
+    close: async () => {
+      await db.destroy();
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+async function ping(db: Kysely<DB>): Promise<boolean> {
+  try {
+    await sql`SELECT 1`.execute(db);
+    return true;
+  } catch {
+    return false;
+  }
+}

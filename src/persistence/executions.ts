@@ -1,0 +1,180 @@
+/** Queries of the `executions` table that are not the claim (claim.ts) or a runner's fenced write (executionWrites.ts). */
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import type { DB, ExecutionStatus, ExecutionsTable } from './schema.js';
+
+export type ExecutionRow = Selectable<ExecutionsTable>;
+type Db = Kysely<DB> | Transaction<DB>;
+
+export interface NewExecution {
+  id: string;
+  graph: string;
+  graphVersion: number;
+  tenantId: string;
+  ticket: Record<string, unknown>;
+  repository: Record<string, unknown>;
+  input: Record<string, unknown>;
+  requestHash: string;
+  priority: number;
+  traceParent: string | null;
+}
+
+/** Inserts unless the id exists; returns true when this call inserted it. */
+export async function insertExecution(trx: Db, e: NewExecution): Promise<boolean> {
+  const inserted = await trx
+    .insertInto('executions')
+    .values({
+      id: e.id,
+      graph: e.graph,
+      graph_version: e.graphVersion,
+      tenant_id: e.tenantId,
+      ticket: JSON.stringify(e.ticket),
+      repository: JSON.stringify(e.repository),
+      input: JSON.stringify(e.input),
+      request_hash: e.requestHash,
+      priority: e.priority,
+      status: 'pending',
+      state: null,
+      waiting_for: '[]',
+      view: '{}',
+      last_error: null,
+      run_at: sql`now()`,
+      lease_owner: null,
+      lease_expires_at: null,
+      trace_parent: e.traceParent,
+      first_span: null,
+      started_at: null,
+      finished_at: null,
+    })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
+export async function findExecution(db: Db, id: string): Promise<ExecutionRow | undefined> {
+  return db.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Reads and row-locks an execution: intake serialises every input of one execution on this lock. */
+export async function lockExecution(trx: Transaction<DB>, id: string): Promise<ExecutionRow | undefined> {
+  return trx.selectFrom('executions').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+/** Unconditional update used by intake while it holds the row lock. */
+export async function updateExecution(
+  trx: Transaction<DB>,
+  id: string,
+  set: {
+    status?: ExecutionStatus;
+    runNow?: boolean;
+    attempts?: number;
+    resumeAttempts?: number;
+    waitingFor?: string[];
+    lastError?: string | null;
+    traceParent?: string | null;
+    finished?: boolean;
+    /** bump the epoch and clear the lease: a runner holding it is fenced out */
+    revokeLease?: boolean;
+    eventSeq?: number;
+  },
+): Promise<void> {
+  await trx
+    .updateTable('executions')
+    .set({
+      ...(set.status !== undefined && { status: set.status }),
+      ...(set.runNow && { run_at: sql`now()` }),
+      ...(set.attempts !== undefined && { attempts: set.attempts }),
+      ...(set.resumeAttempts !== undefined && { resume_attempts: set.resumeAttempts }),
+      ...(set.waitingFor !== undefined && { waiting_for: JSON.stringify(set.waitingFor) }),
+      ...(set.lastError !== undefined && { last_error: set.lastError }),
+      ...(set.traceParent !== undefined && { trace_parent: set.traceParent }),
+      ...(set.finished && { finished_at: sql`now()` }),
+      ...(set.revokeLease && {
+        lease_owner: null,
+        lease_expires_at: null,
+        lease_epoch: sql`lease_epoch + 1`,
+      }),
+      ...(set.eventSeq !== undefined && { event_seq: set.eventSeq }),
+      updated_at: sql`now()`,
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+/**
+ * Gives a lease back without spending an attempt (graceful shutdown, a checkpoint too new for this worker):
+ * the execution is claimable again after `delaySeconds`.
+ */
+export async function handBack(
+  db: Db,
+  id: string,
+  owner: string,
+  epoch: number,
+  delaySeconds = 0,
+  note?: string,
+): Promise<boolean> {
+  const row = await db
+    .updateTable('executions')
+    .set({
+      status: 'pending',
+      lease_owner: null,
+      lease_expires_at: null,
+      run_at: sql`now() + make_interval(secs => ${delaySeconds})`,
+      ...(note !== undefined && { last_error: note }),
+      updated_at: sql`now()`,
+    })
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .where('lease_epoch', '=', epoch)
+    .where('status', '=', 'running')
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export interface ListFilter {
+  status?: ExecutionStatus;
+  graph?: string;
+  tenantId?: string;
+  limit: number;
+  /** keyset: rows strictly older than this (created_at, id) */
+  before?: { createdAt: Date; id: string };
+}
+
+/** Newest first, keyset-paginated on (created_at, id) so pages stay stable while rows are added. */
+export async function listExecutions(db: Db, f: ListFilter): Promise<ExecutionRow[]> {
+  let q = db.selectFrom('executions').selectAll();
+  if (f.status) q = q.where('status', '=', f.status);
+  if (f.graph) q = q.where('graph', '=', f.graph);
+  if (f.tenantId) q = q.where('tenant_id', '=', f.tenantId);
+  if (f.before) {
+    const { createdAt, id } = f.before;
+    q = q.where((eb) =>
+      eb.or([
+        eb('created_at', '<', createdAt),
+        eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)]),
+      ]),
+    );
+  }
+  return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
+}
+
+/** Counts by status, for the `queue.depth` gauge. */
+export async function countByStatus(db: Db): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('executions')
+    .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('status')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
+
+/** The earliest future run_at of a retrying execution, so a worker can wake exactly then. */
+export async function nextRunAt(db: Db): Promise<Date | undefined> {
+  const row = await db
+    .selectFrom('executions')
+    .select((eb) => eb.fn.min('run_at').as('next'))
+    .where('status', 'in', ['pending', 'retrying'])
+    .executeTakeFirst();
+  return row?.next ? new Date(row.next as Date) : undefined;
+}

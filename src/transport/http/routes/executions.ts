@@ -1,0 +1,82 @@
+/**
+ * The execution routes of CONTRACT §5. Bodies go to the service as they arrived: the service validates them
+ * with the schemas of `host/messages.ts` (so a malformed body is 400 before an unknown execution is 404) and
+ * this file only translates its answers and typed errors into HTTP.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import type { Accepted, ExecutionService } from '../../../host/service.js';
+import { executionStatuses } from '../../../persistence/schema.js';
+import { HttpError } from '../errors.js';
+import { inputMetaOf } from '../request-meta.js';
+
+interface IdParams {
+  id: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True when `id` can name an execution at all (ids are UUIDs); other ids are simply not found. */
+export function isExecutionId(id: string): boolean {
+  return UUID.test(id);
+}
+
+const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
+
+/** `GET /v1/executions` query; empty parameters (`?status=`) count as absent, unknown ones are ignored. */
+export const listQuerySchema = z.object({
+  status: z.preprocess(emptyToUndefined, z.enum(executionStatuses).optional()),
+  graph: z.preprocess(emptyToUndefined, z.string().max(100).optional()),
+  tenantId: z.preprocess(emptyToUndefined, z.string().max(200).optional()),
+  limit: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(200).optional()),
+  cursor: z.preprocess(emptyToUndefined, z.string().max(1000).optional()),
+});
+
+export function parseListQuery(query: unknown): z.output<typeof listQuerySchema> {
+  const result = listQuerySchema.safeParse(query ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  throw new HttpError(
+    400,
+    'invalid_input',
+    `query parameter ${issue.path.join('.') || '?'}: ${issue.message}`,
+  );
+}
+
+function answer(reply: FastifyReply, accepted: Accepted, statusWhenRepeated = 200) {
+  return reply
+    .code(accepted.created ? 202 : statusWhenRepeated)
+    .send({ executionId: accepted.executionId, status: accepted.status });
+}
+
+export function registerExecutionRoutes(app: FastifyInstance, service: ExecutionService): void {
+  app.post('/v1/executions', async (request, reply) => {
+    const accepted = await service.start(request.body, inputMetaOf(request));
+    return answer(reply, accepted);
+  });
+
+  app.post<{ Params: IdParams }>('/v1/executions/:id/events', async (request, reply) => {
+    const accepted = await service.resume(request.params.id, request.body, inputMetaOf(request));
+    return answer(reply, accepted);
+  });
+
+  app.post<{ Params: IdParams }>('/v1/executions/:id/cancel', async (request, reply) => {
+    const accepted = await service.cancel(request.params.id, request.body, inputMetaOf(request));
+    return answer(reply, accepted, 202);
+  });
+
+  app.post<{ Params: IdParams }>('/v1/executions/:id/retry', async (request, reply) => {
+    const accepted = await service.retry(request.params.id, request.body, inputMetaOf(request));
+    return answer(reply, accepted, 202);
+  });
+
+  app.get<{ Params: IdParams }>('/v1/executions/:id', async (request) => {
+    const { id } = request.params;
+    if (!isExecutionId(id)) throw new HttpError(404, 'not_found', `execution ${id} does not exist`);
+    return service.get(id);
+  });
+
+  app.get('/v1/executions', async (request) => {
+    return service.list(parseListQuery(request.query));
+  });
+}

@@ -1,0 +1,66 @@
+/** `GET /v1/executions/:id/stream`: the execution's §4 events as Server-Sent Events (see `../sse.ts`). */
+import type { FastifyInstance } from 'fastify';
+import type { ExecutionService } from '../../../host/service.js';
+import { finishedStatuses } from '../../../persistence/schema.js';
+import { HttpError } from '../errors.js';
+import { type EventStream, LiveBuffer, writeEventStream } from '../sse.js';
+import { isExecutionId } from './executions.js';
+
+interface StreamRequest {
+  Params: { id: string };
+  Querystring: { lastEventId?: string };
+}
+
+/** `Last-Event-ID` (what a reconnecting EventSource sends) wins over `?lastEventId`; absent means 0. */
+export function parseLastEventId(header: unknown, query: unknown): number {
+  const raw = typeof header === 'string' ? header : typeof query === 'string' ? query : undefined;
+  if (raw === undefined || raw.trim() === '') return 0;
+  const value = raw.trim();
+  if (!/^\d{1,15}$/.test(value)) {
+    throw new HttpError(400, 'invalid_input', `Last-Event-ID must be a non-negative integer, got "${value}"`);
+  }
+  return Number(value);
+}
+
+export interface StreamRouteOptions {
+  heartbeatMs?: number;
+  /** open streams, so that closing the server can end them instead of waiting for the clients */
+  streams: Set<EventStream>;
+}
+
+export function registerStreamRoute(
+  app: FastifyInstance,
+  service: ExecutionService,
+  options: StreamRouteOptions,
+) {
+  app.get<StreamRequest>('/v1/executions/:id/stream', async (request, reply) => {
+    const { id } = request.params;
+    const afterSeq = parseLastEventId(request.headers['last-event-id'], request.query.lastEventId);
+    if (!isExecutionId(id)) throw new HttpError(404, 'not_found', `execution ${id} does not exist`);
+
+    // Subscribe before reading anything, so that no event falls between the replay and the live feed.
+    const live = new LiveBuffer(service, id);
+    let replay: Awaited<ReturnType<ExecutionService['eventsAfter']>>;
+    let finished: boolean;
+    try {
+      const execution = await service.get(id);
+      finished = finishedStatuses.includes(execution.status);
+      replay = await service.eventsAfter(id, afterSeq);
+    } catch (error) {
+      live.dispose();
+      throw error;
+    }
+
+    reply.hijack();
+    const stream = writeEventStream(reply.raw, live, replay, {
+      service,
+      executionId: id,
+      afterSeq,
+      finished,
+      heartbeatMs: options.heartbeatMs,
+      log: request.log,
+    });
+    options.streams.add(stream);
+    void stream.closed.then(() => options.streams.delete(stream));
+  });
+}

@@ -1,0 +1,149 @@
+/**
+ * Composition: a worker is the database, the graph registry with its agents and ports, the host, the
+ * service every door uses and (optionally) the HTTP API — built from one configuration.
+ */
+
+import type { AgentFn } from './actors/agent.js';
+import { builtInAgents } from './actors/index.js';
+import type { Ports } from './actors/ports.js';
+import { type Config, type ConfigInput, parseConfig, workerIdOf } from './config.js';
+import { type Bus, InProcessBus } from './host/bus.js';
+import { createExecutionService } from './host/executionService.js';
+import { WorkerHost } from './host/host.js';
+import { Intake } from './host/intake.js';
+import type { RunOutcome } from './host/runner.js';
+import type { ExecutionService } from './host/service.js';
+import { createDefaultPorts } from './integrations/index.js';
+import type { GraphDefinition } from './machines/graph.js';
+import { builtInGraphs, GraphRegistry } from './machines/registry.js';
+import { type Database, openDatabase, redactUrl } from './persistence/database.js';
+import { migrateToLatest } from './persistence/migrate.js';
+import { type Logger, silentLogger } from './telemetry/logger.js';
+import { createHttpServer } from './transport/http/server.js';
+
+export interface WorkerOptions {
+  /** a validated configuration, or raw keys validated here (defaults fill the rest) */
+  config?: Config | ConfigInput;
+  /** graphs registered besides the built-in four (or new versions of them) */
+  graphs?: GraphDefinition[];
+  /** agents by actor key, added to (or replacing) the built-in ones */
+  agents?: Record<string, AgentFn<never, unknown>>;
+  /** adapters replacing the defaults chosen by configuration */
+  ports?: Partial<Ports>;
+  logger?: Logger;
+  /** the bus; default: in-process (NATS comes through its own transport) */
+  bus?: Bus;
+  /** serve the HTTP API on Http.Host:Http.Port */
+  http?: boolean;
+  /** told of every run's end on this worker */
+  onRunEnd?: (info: { executionId: string; outcome: RunOutcome }) => void;
+}
+
+export interface Worker {
+  readonly config: Config;
+  readonly id: string;
+  readonly database: Database;
+  readonly registry: GraphRegistry;
+  readonly service: ExecutionService;
+  readonly host: WorkerHost;
+  /** the HTTP API's address once started with `http: true` */
+  readonly url: string | undefined;
+  /** migrate, start claiming, and listen when `http` is set */
+  start(): Promise<void>;
+  /** drain (see WorkerHost.stop), stop listening, close the database */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+function isValidated(config: Config | ConfigInput | undefined): config is Config {
+  return !!config && typeof (config as Config).AgentFramework?.AgentTimeout === 'number';
+}
+
+export async function createWorker(options: WorkerOptions = {}): Promise<Worker> {
+  const config = isValidated(options.config) ? options.config : parseConfig(options.config ?? {});
+  const log = options.logger ?? silentLogger();
+  const id = workerIdOf(config);
+  const registry = new GraphRegistry(builtInGraphs);
+  for (const graph of options.graphs ?? []) registry.register(graph);
+  const agents = { ...builtInAgents, ...options.agents } as Record<string, AgentFn<never, unknown>>;
+  for (const graph of registry.list()) {
+    for (const key of Object.keys(graph.machine.implementations.actors ?? {})) {
+      if (!agents[key])
+        throw new Error(`graph ${graph.id} invokes agent "${key}", which no agent implements`);
+    }
+  }
+
+  log.info(
+    {
+      database: config.Database.Url
+        ? redactUrl(config.Database.Url)
+        : `pglite:${config.Database.DataDirectory}`,
+    },
+    'opening database',
+  );
+  const database = await openDatabase(config.Database, log);
+  const ports: Ports = { ...createDefaultPorts({ config, db: database.db }), ...options.ports };
+  const bus = options.bus ?? new InProcessBus();
+  const host = new WorkerHost({
+    config,
+    database,
+    registry,
+    agents,
+    ports,
+    bus,
+    log,
+    owner: id,
+    ...(options.onRunEnd && { onRunEnd: options.onRunEnd }),
+  });
+  const intake = new Intake({
+    db: database.db,
+    registry,
+    wake: () => bus.wake(),
+    onDropped: (dropped) => {
+      for (const d of dropped) {
+        void bus.publishRejected({
+          subject: `${config.Nats.SubjectPrefix}.executions.${d.executionId}.resume`,
+          reason: d.reason,
+          messageId: d.id,
+          at: new Date().toISOString(),
+        });
+      }
+    },
+  });
+  const service = createExecutionService({
+    db: database.db,
+    intake,
+    bus,
+    readinessChecks: {
+      database: () => database.ping(),
+      host: async () => host.status === 'running',
+    },
+  });
+  const http = options.http ? createHttpServer({ service, config: config.Http, logger: log }) : undefined;
+  let url: string | undefined;
+
+  return {
+    config,
+    id,
+    database,
+    registry,
+    service,
+    host,
+    get url() {
+      return url;
+    },
+    async start() {
+      const applied = await migrateToLatest(database.db, database.schema);
+      if (applied.length > 0) log.info({ applied }, 'migrations applied');
+      host.start();
+      if (http) url = (await http.listen()).url;
+      log.info({ worker: id, url }, 'worker started');
+    },
+    async stop(timeoutMs?: number) {
+      await http?.close();
+      await host.stop(timeoutMs);
+      await bus.close();
+      await database.close();
+      log.info({ worker: id }, 'worker stopped');
+    },
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * In-memory fake ports for the agents' tests: they keep what was done, honour idempotency keys as the real
+ * adapters must, and record every AbortSignal they are handed.
+ */
+import type { AgentContext } from '../../../src/actors/agent.js';
+import type { Ports } from '../../../src/actors/ports.js';
+import type { WorkflowInput } from '../../../src/machines/domain.js';
+
+export interface FakeWorld {
+  ports: Ports;
+  comments: { key: string; body: string; ticketKey: string }[];
+  commits: {
+    branch: string;
+    baseCommit: string;
+    message: string;
+    files: Record<string, string>;
+    commit: string;
+  }[];
+  pullRequests: { key: string; branch: string; title: string; body: string; url: string }[];
+  prepared: number;
+  signals: AbortSignal[];
+  /** what the fake model is asked to implement next */
+  implementation: { files: Record<string, string>; summary: string };
+  autoImplement: boolean;
+}
+
+export function fakeWorld(): FakeWorld {
+  const world: FakeWorld = {
+    comments: [],
+    commits: [],
+    pullRequests: [],
+    prepared: 0,
+    signals: [],
+    implementation: { files: { 'src/flag.ts': 'export const flag = true;\n' }, summary: 'Adds the flag.' },
+    autoImplement: true,
+    ports: undefined as never,
+  };
+  const seen = (signal: AbortSignal) => {
+    world.signals.push(signal);
+    signal.throwIfAborted();
+  };
+  world.ports = {
+    tickets: {
+      async postComment(ref, body, key, signal) {
+        seen(signal);
+        const found = world.comments.findIndex((c) => c.key === key);
+        if (found >= 0) return { id: `comment-${found}` };
+        world.comments.push({ key, body, ticketKey: ref.ticket.key });
+        return { id: `comment-${world.comments.length - 1}` };
+      },
+    },
+    git: {
+      async prepare(_executionId, _repository, signal) {
+        seen(signal);
+        world.prepared++;
+        return { baseCommit: 'head0', workspace: { dir: '/tmp/fake' } };
+      },
+      async checkout(_executionId, _repository, _ref, signal) {
+        seen(signal);
+        return { dir: '/tmp/fake' };
+      },
+      async listFiles() {
+        return [
+          { path: 'README.md', bytes: 12 },
+          { path: 'src/index.ts', bytes: 40 },
+        ];
+      },
+      async readFile(_workspace, path) {
+        return path === 'README.md' ? '# Sample app' : '';
+      },
+      async commitAndPush(_executionId, _repository, change, signal) {
+        seen(signal);
+        const same = world.commits.find(
+          (c) =>
+            c.branch === change.branch &&
+            c.message === change.message &&
+            JSON.stringify(c.files) === JSON.stringify(change.files),
+        );
+        if (same) return { commit: same.commit, branch: same.branch };
+        const commit = `commit${world.commits.length + 1}`;
+        world.commits.push({ ...change, commit });
+        return { commit, branch: change.branch };
+      },
+    },
+    llm: {
+      name: 'fake',
+      async analyseCodebase(req, signal) {
+        seen(signal);
+        return { summary: `${req.files.length} files; readme: ${req.readme ?? 'none'}` };
+      },
+      async generateQuestions(_req, signal) {
+        seen(signal);
+        return {
+          questions: [
+            { id: 'q1', text: 'Which flag?' },
+            { id: 'q1', text: 'Default value?' },
+            { id: '', text: '   ' },
+          ],
+        };
+      },
+      async refineDescription(req, signal) {
+        seen(signal);
+        return { description: `Refined with ${Object.keys(req.answers).length} answers.` };
+      },
+      async generatePlan(req, signal) {
+        seen(signal);
+        return {
+          markdown: `# Plan round ${req.round}\n\nRejections: ${req.rejections.map((r) => r.reason).join(', ')}`,
+        };
+      },
+      async implement(_req, signal) {
+        seen(signal);
+        return world.implementation;
+      },
+    },
+    pullRequests: {
+      async open(req, key, signal) {
+        seen(signal);
+        const found = world.pullRequests.find((p) => p.key === key);
+        if (found) return { url: found.url, branch: found.branch };
+        const url = `https://example.test/pr/${world.pullRequests.length + 1}`;
+        world.pullRequests.push({ key, branch: req.branch, title: req.title, body: req.body, url });
+        return { url, branch: req.branch };
+      },
+    },
+    policy: {
+      autoImplementAfterPlanApproval: () => world.autoImplement,
+    },
+  };
+  return world;
+}
+
+export function agentContext(
+  world: FakeWorld,
+  signal: AbortSignal = new AbortController().signal,
+): AgentContext {
+  const log = { info() {}, warn() {}, debug() {} };
+  return { ports: world.ports, signal, log };
+}
+
+export const step = (over: Partial<WorkflowInput> = {}) => ({
+  executionId: '6f1c1f5e-3d0e-4a57-9e57-8d1a3c1b2a10',
+  tenantId: 'acme',
+  ticket: { key: 'PROJ-7', system: 'local' as const, title: 'Add a flag', description: 'We need a flag.' },
+  repository: { url: 'file:///tmp/repo', defaultBranch: 'main' },
+  ...over,
+});
