@@ -121,6 +121,11 @@ export function writeEventStream(
   }
 
   raw.on('close', end);
+  // The client may have left while the replay was read: 'close' has fired already and will not fire again.
+  if (raw.destroyed || raw.socket?.destroyed === true) {
+    end();
+    return { close: end, closed };
+  }
   raw.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',

@@ -196,6 +196,27 @@ describe('HTTP API: GET /v1/executions/:id/stream', () => {
     await until(() => service.listenerCount(executionId) === 0);
   });
 
+  it('unsubscribes when the client left while the replay was being read', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const eventsAfter = service.eventsAfter.bind(service);
+    service.eventsAfter = async (id, after) => {
+      await gate;
+      return eventsAfter(id, after);
+    };
+    const request = httpGet(`${url}/v1/executions/${executionId}/stream`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    request.on('error', () => {});
+    await until(() => service.listenerCount(executionId) === 1);
+    request.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release();
+    await until(() => service.listenerCount(executionId) === 0);
+  });
+
   it('ends open streams when the server closes', async () => {
     const sse = new SseReader(await open(`/v1/executions/${executionId}/stream`));
     await until(() => service.listenerCount(executionId) === 1);
