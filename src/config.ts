@@ -91,7 +91,7 @@ export const configSchema = z.object({
     .object({
       MaxConcurrentWorkflows: positiveInt.default(50).describe('running executions in the whole cluster'),
       AgentTimeout: timeSpan
-        .default(15 * 60_000)
+        .prefault('00:15:00')
         .describe('hh:mm:ss an agent step may take before it is aborted'),
       CheckpointRetentionDays: z.coerce
         .number()
@@ -146,7 +146,10 @@ export const configSchema = z.object({
     .prefault({}),
   Logging: z
     .object({
-      Level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      Level: z
+        .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+        .default('info')
+        .describe('lowest level logged (LOG_LEVEL sets it too)'),
       Directory: nullableString.default('./logs').describe('daily log files go here; null: stdout only'),
       Pretty: booleanish.optional().describe('pretty stdout (default: when NODE_ENV=development)'),
     })
@@ -330,18 +333,42 @@ export function tenantSettings(config: Config, tenantId: string) {
   };
 }
 
+/** The default as written (before transforms): `"00:15:00"`, not 900000. */
+function defaultOf(schema: unknown): unknown {
+  let current = schema as {
+    def?: { type?: string; defaultValue?: unknown; innerType?: unknown; in?: unknown };
+  };
+  for (let i = 0; i < 6 && current?.def; i++) {
+    const { def } = current;
+    if ((def.type === 'default' || def.type === 'prefault') && 'defaultValue' in def) {
+      const value = def.defaultValue;
+      return typeof value === 'function' ? (value as () => unknown)() : value;
+    }
+    current = (def.innerType ?? def.in) as typeof current;
+  }
+  return undefined;
+}
+
 /** Rows of the README's configuration table, printed from the schema so defaults are written once. */
 export function describeConfig(): { key: string; default: string; description: string }[] {
   const rows: { key: string; default: string; description: string }[] = [];
-  const defaults = configSchema.parse({}) as Record<string, Record<string, unknown>>;
   for (const [section, sectionSchema] of Object.entries(configSchema.shape)) {
     const shape = shapeOf(sectionSchema);
     if (!shape) continue;
     for (const [key, schema] of Object.entries(shape)) {
       const description = (schema as { description?: string }).description ?? '';
-      const value = defaults[section]?.[key];
-      rows.push({ key: `${section}.${key}`, default: JSON.stringify(value ?? null), description });
+      rows.push({
+        key: `${section}.${key}`,
+        default: JSON.stringify(defaultOf(schema) ?? null),
+        description,
+      });
     }
   }
+  rows.push({
+    key: 'Tenants.<tenantId>.AutoImplementAfterPlanApproval',
+    default: 'true',
+    description:
+      'false: the implementation graph ends in its final state `skipped`; Tenants.default applies to all',
+  });
   return rows;
 }

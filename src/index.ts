@@ -26,7 +26,7 @@
 export type { AgentContext, AgentFn } from './actors/agent.js';
 export { idempotencyKey } from './actors/agent.js';
 export type { Ports } from './actors/ports.js';
-export { type Config, type ConfigInput, ConfigError, loadConfig, parseConfig } from './config.js';
+export { type Config, ConfigError, type ConfigInput, loadConfig, parseConfig } from './config.js';
 export { type Bus, InProcessBus } from './host/bus.js';
 export * from './host/errors.js';
 export type { LifecycleEvent, RejectedInput } from './host/events.js';

@@ -6,7 +6,8 @@ import path from 'node:path';
 const files: Record<string, string> = {
   'README.md': '# greeter\n\nA tiny library that greets people. Used by the PRFactory demo.\n',
   'package.json': `${JSON.stringify({ name: 'greeter', version: '1.0.0', type: 'module', main: 'src/greet.js' }, null, 2)}\n`,
-  'src/greet.js': "export function greet(name) {\n  return `Hello, ${name}!`;\n}\n",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the sample's own JavaScript source
+  'src/greet.js': 'export function greet(name) {\n  return `Hello, ${name}!`;\n}\n',
   'test/greet.test.js':
     "import assert from 'node:assert';\nimport { greet } from '../src/greet.js';\n\nassert.equal(greet('Ana'), 'Hello, Ana!');\n",
 };

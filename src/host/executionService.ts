@@ -38,18 +38,22 @@ export function createExecutionService(deps: ExecutionServiceDeps): ExecutionSer
       // triggers a read instead of being passed on.
       let lastSeq = 0;
       let closed = false;
-      let reading: Promise<void> | undefined;
+      let reading = false;
       const deliver = (event: LifecycleEvent) => {
         if (closed || event.seq <= lastSeq) return;
         lastSeq = event.seq;
         listener(event);
       };
       const read = () => {
-        reading ??= executionEventsAfter(db, executionId, lastSeq)
-          .then((events) => events.forEach(deliver))
-          .catch(() => {})
+        if (reading) return;
+        reading = true;
+        executionEventsAfter(db, executionId, lastSeq)
+          .then((events) => {
+            for (const event of events) deliver(event);
+          })
+          .catch(() => {}) // the next tick reads again
           .finally(() => {
-            reading = undefined;
+            reading = false;
           });
       };
       const off = bus.onEvent((event) => {

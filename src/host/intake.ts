@@ -72,6 +72,13 @@ function firstIssue(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An id that is not a uuid names no execution: 404, not a database error about the column's type. */
+export function assertExecutionId(id: string): void {
+  if (!UUID.test(id)) throw new ExecutionNotFoundError(id);
+}
+
 function checkOwnership(row: ExecutionRow | undefined, id: string, tenantId: string): ExecutionRow {
   if (!row) throw new ExecutionNotFoundError(id);
   if (row.tenant_id !== tenantId) throw new TenantMismatchError(id, tenantId);
@@ -160,6 +167,7 @@ export class Intake {
   async resume(executionId: string, body: unknown, meta: InputMeta): Promise<Accepted> {
     const request = parseInput(resumeRequestSchema, body, 'resume event');
     checkPathId(executionId, request.executionId);
+    assertExecutionId(executionId);
     const { eventId, tenantId, executionId: _omit, ...event } = request;
     const payload = { ...event, eventId, executionId, tenantId };
     const payloadHash = hashOf(payload);
@@ -227,6 +235,7 @@ export class Intake {
   async cancel(executionId: string, body: unknown, _meta: InputMeta): Promise<Accepted> {
     const request = parseInput(cancelRequestSchema, body ?? {}, 'cancel request');
     checkPathId(executionId, request.executionId);
+    assertExecutionId(executionId);
     const { result, dropped } = await this.transaction(async (trx) => {
       const row = checkOwnership(await lockExecution(trx, executionId), executionId, request.tenantId);
       if (finishedStatuses.includes(row.status)) {
@@ -270,6 +279,7 @@ export class Intake {
   async retry(executionId: string, body: unknown, _meta: InputMeta): Promise<Accepted> {
     const request = parseInput(retryRequestSchema, body ?? {}, 'retry request');
     checkPathId(executionId, request.executionId);
+    assertExecutionId(executionId);
     const result = await this.transaction(async (trx) => {
       const row = checkOwnership(await lockExecution(trx, executionId), executionId, request.tenantId);
       if (row.status !== 'failed') {

@@ -9,6 +9,7 @@ import { eventsAfter } from '../persistence/outbox.js';
 import { type DB, executionStatuses } from '../persistence/schema.js';
 import { ExecutionNotFoundError, InvalidInputError } from './errors.js';
 import type { LifecycleEvent } from './events.js';
+import { assertExecutionId } from './intake.js';
 import type { ExecutionDetails, ExecutionSummary, ListQuery } from './service.js';
 import { viewOf } from './snapshotView.js';
 
@@ -55,6 +56,7 @@ function summaryOf(row: ExecutionRow): ExecutionSummary {
 }
 
 export async function getExecution(db: Kysely<DB>, id: string): Promise<ExecutionDetails> {
+  assertExecutionId(id);
   const row = await findExecution(db, id);
   if (!row) throw new ExecutionNotFoundError(id);
   const [history, comments] = await Promise.all([checkpointHistory(db, id), listComments(db, id)]);
@@ -99,6 +101,7 @@ export async function executionEventsAfter(
   id: string,
   afterSeq: number,
 ): Promise<LifecycleEvent[]> {
+  assertExecutionId(id);
   if (!(await findExecution(db, id))) throw new ExecutionNotFoundError(id);
   return (await eventsAfter(db, id, afterSeq)) as unknown as LifecycleEvent[];
 }

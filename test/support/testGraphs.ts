@@ -13,7 +13,12 @@ interface StepInput {
   executionId: string;
   step: number;
 }
-type Ctx = { executionId: string; done: number; answers?: Record<string, string>; agentError?: { agent: string; message: string } };
+type Ctx = {
+  executionId: string;
+  done: number;
+  answers?: Record<string, string>;
+  agentError?: { agent: string; message: string };
+};
 
 /** A chain of `count` agent steps named `<prefix>1` … `<prefix><count>`. */
 export function stepsGraph(id: string, count: number, prefix = 'step'): GraphDefinition {
@@ -47,8 +52,12 @@ export function stepsGraph(id: string, count: number, prefix = 'step'): GraphDef
     id,
     context: ({ input }) => ({ executionId: input.executionId, done: 0 }),
     initial: keys[0]!,
-    // biome-ignore lint/suspicious/noExplicitAny: state configs built in a loop above
-    states: { ...(states as any), done: { type: 'final' }, agentFailed: { type: 'final', tags: [AGENT_ERROR_TAG] } },
+    states: {
+      // biome-ignore lint/suspicious/noExplicitAny: state configs built in a loop above
+      ...(states as any),
+      done: { type: 'final' },
+      agentFailed: { type: 'final', tags: [AGENT_ERROR_TAG] },
+    },
   });
   return { id, version: 1, machine, createInput: (input) => workflowInputSchema.parse(input) };
 }
@@ -61,7 +70,10 @@ export function gateGraph(id = 'gate'): GraphDefinition {
       input: {} as WorkflowInput,
       events: {} as { type: 'answers_received'; answers: Record<string, string> },
     },
-    actors: { before: agentSlot<StepInput, { ok: true }>('before'), after: agentSlot<StepInput, { ok: true }>('after') },
+    actors: {
+      before: agentSlot<StepInput, { ok: true }>('before'),
+      after: agentSlot<StepInput, { ok: true }>('after'),
+    },
   }).createMachine({
     id,
     context: ({ input }) => ({ executionId: input.executionId, done: 0 }),
@@ -78,7 +90,9 @@ export function gateGraph(id = 'gate'): GraphDefinition {
       },
       waiting: {
         tags: [WAITING_TAG],
-        on: { answers_received: { target: 'after', actions: assign({ answers: ({ event }) => event.answers }) } },
+        on: {
+          answers_received: { target: 'after', actions: assign({ answers: ({ event }) => event.answers }) },
+        },
       },
       after: {
         invoke: {
@@ -100,7 +114,9 @@ export function gateGraph(id = 'gate'): GraphDefinition {
 export function recordingAgents(
   keys: string[],
   runs: { key: string; executionId: string }[],
-  behaviour: (key: string, input: StepInput, signal: AbortSignal) => Promise<unknown> = async () => ({ ok: true }),
+  behaviour: (key: string, input: StepInput, signal: AbortSignal) => Promise<unknown> = async () => ({
+    ok: true,
+  }),
 ): Record<string, AgentFn<never, unknown>> {
   return Object.fromEntries(
     keys.map((key) => [

@@ -16,11 +16,18 @@ import type { CliIo } from '../io.js';
 export function registerDemoCommand(program: Command, io: CliIo): void {
   program
     .command('demo')
-    .description('run a ticket end to end on embedded defaults: questions, answers, plan, approval, pull request')
-    .option('--dir <dir>', 'folder for the demo’s database, repository and logs (default: a new temporary one)')
+    .description(
+      'run a ticket end to end on embedded defaults: questions, answers, plan, approval, pull request',
+    )
+    .option(
+      '--dir <dir>',
+      'folder for the demo’s database, repository and logs (default: a new temporary one)',
+    )
     .action(async (options: { dir?: string }) => {
       const started = Date.now();
-      const dir = options.dir ? path.resolve(options.dir) : mkdtempSync(path.join(tmpdir(), 'prfactory-demo-'));
+      const dir = options.dir
+        ? path.resolve(options.dir)
+        : mkdtempSync(path.join(tmpdir(), 'prfactory-demo-'));
       const out = (line = '') => io.stdout.write(`${line}\n`);
       out(`PRFactory demo in ${dir}`);
       const origin = createSampleRepository(dir);
@@ -32,7 +39,10 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
         Logging: { Level: 'warn' as const, Directory: path.join(dir, 'logs') },
         Workspaces: { Directory: path.join(dir, 'workspaces') },
       };
-      const logger = createLogger({ config: { Level: 'warn', Directory: config.Logging.Directory }, destination: { write: (s: string) => io.stderr.write(s) } });
+      const logger = createLogger({
+        config: { Level: 'warn', Directory: config.Logging.Directory },
+        destination: { write: (s: string) => io.stderr.write(s) },
+      });
       const worker = await createWorker({ config, logger });
       await worker.start();
       const meta = { source: 'library' as const };
@@ -65,19 +75,32 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
               out('\nThe agent asks:');
               for (const q of event.questions) out(`  ${q.id}: ${q.text}`);
               const answers = Object.fromEntries(
-                event.questions.map((q, i) => [q.id, ['Yes, keep the old signature working.', 'Only greet().', 'No.'][i] ?? 'No preference.']),
+                event.questions.map((q, i) => [
+                  q.id,
+                  ['Yes, keep the old signature working.', 'Only greet().', 'No.'][i] ?? 'No preference.',
+                ]),
               );
               out('The ticket’s people answer:');
               for (const [id, text] of Object.entries(answers)) out(`  ${id}: ${text}`);
               out();
-              await worker.service.resume(executionId, { eventId: `${executionId}:answers`, tenantId: 'demo', type: 'answers_received', answers }, meta);
+              await worker.service.resume(
+                executionId,
+                { eventId: `${executionId}:answers`, tenantId: 'demo', type: 'answers_received', answers },
+                meta,
+              );
             } else if (event.kind === 'suspended' && event.plan) {
               out(`\nThe plan (branch ${event.plan.branch}):`);
               for (const line of event.plan.markdown.split('\n')) out(`  | ${line}`);
               out('Ana approves the plan.\n');
               await worker.service.resume(
                 executionId,
-                { eventId: `${executionId}:approval`, tenantId: 'demo', type: 'plan_approved', approvedBy: 'ana', comment: 'Looks good.' },
+                {
+                  eventId: `${executionId}:approval`,
+                  tenantId: 'demo',
+                  type: 'plan_approved',
+                  approvedBy: 'ana',
+                  comment: 'Looks good.',
+                },
                 meta,
               );
             } else if (['completed', 'failed', 'cancelled'].includes(event.kind)) {
@@ -88,7 +111,8 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
         });
         const execution = await worker.service.get(executionId);
         out();
-        if (final.kind !== 'completed') throw new Error(`the demo execution ${final.kind}: ${execution.lastError ?? ''}`);
+        if (final.kind !== 'completed')
+          throw new Error(`the demo execution ${final.kind}: ${execution.lastError ?? ''}`);
         out(`pull request: ${execution.pullRequest?.url} (branch ${execution.pullRequest?.branch})`);
         out(`comments posted to the ticket: ${execution.comments?.length ?? 0}`);
         out('branches of the sample repository:');

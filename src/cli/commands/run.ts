@@ -16,7 +16,11 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--config-dir <dir>', 'folder holding appsettings.json', '.')
     .action(async (options: { configDir: string }) => {
       const unknown: string[] = [];
-      const config = loadConfig({ directory: options.configDir, env: io.env, onUnknownKey: (k) => unknown.push(k) });
+      const config = loadConfig({
+        directory: options.configDir,
+        env: io.env,
+        onUnknownKey: (k) => unknown.push(k),
+      });
       const log = createLogger({ config: config.Logging });
       for (const key of unknown) log.warn({ key }, 'unknown configuration key ignored');
       const worker = await createWorker({ config, logger: log, http: true });

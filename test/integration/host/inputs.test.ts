@@ -24,7 +24,10 @@ describe('inputs', () => {
 
   it('a repeated start or resume with the same id has no second effect', async () => {
     const runs: { key: string; executionId: string }[] = [];
-    cluster = await startCluster(1, { graphs: [gateGraph()], agents: recordingAgents(['before', 'after'], runs) });
+    cluster = await startCluster(1, {
+      graphs: [gateGraph()],
+      agents: recordingAgents(['before', 'after'], runs),
+    });
     const worker = cluster.workers[0]!;
     const body = { ...startBody('gate'), executionId: randomUUID() };
     const first = await worker.service.start(body, meta);
@@ -34,7 +37,12 @@ describe('inputs', () => {
     expect(await codeOf(worker.service.start({ ...body, priority: 9 }, meta))).toBe('CONFLICT');
 
     await waitForStatus(worker, body.executionId, ['suspended']);
-    const resume = { eventId: randomUUID(), tenantId: 'acme', type: 'answers_received', answers: { q1: 'yes' } };
+    const resume = {
+      eventId: randomUUID(),
+      tenantId: 'acme',
+      type: 'answers_received',
+      answers: { q1: 'yes' },
+    };
     expect((await worker.service.resume(body.executionId, resume, meta)).created).toBe(true);
     expect((await worker.service.resume(body.executionId, resume, meta)).created).toBe(false);
     const done = await waitForStatus(worker, body.executionId, ['completed']);
@@ -72,11 +80,18 @@ describe('inputs', () => {
     await waitForStatus(worker, executionId, ['completed']);
     expect(runs.filter((r) => r.key === 'after')).toHaveLength(1);
     const events = await worker.service.eventsAfter(executionId, 0);
-    expect(events.map((e) => e.kind)).toEqual(['started', 'state', 'suspended', 'resumed', 'state', 'completed'].filter((k, i, all) => all.indexOf(k) === i || k !== 'started'));
+    expect(events.map((e) => e.kind)).toEqual(
+      ['started', 'state', 'suspended', 'resumed', 'state', 'completed'].filter(
+        (k, i, all) => all.indexOf(k) === i || k !== 'started',
+      ),
+    );
   });
 
   it('wrong tenant, unknown execution, an event not accepted and a malformed body are refused and change nothing', async () => {
-    cluster = await startCluster(1, { graphs: [gateGraph()], agents: recordingAgents(['before', 'after'], []) });
+    cluster = await startCluster(1, {
+      graphs: [gateGraph()],
+      agents: recordingAgents(['before', 'after'], []),
+    });
     const worker = cluster.workers[0]!;
     const { executionId } = await worker.service.start(startBody('gate'), meta);
     const before = await waitForStatus(worker, executionId, ['suspended']);
@@ -87,43 +102,66 @@ describe('inputs', () => {
       answers: {},
       ...extra,
     });
-    expect(await codeOf(worker.service.resume(executionId, resume({ tenantId: 'globex' }), meta))).toBe('TENANT_MISMATCH');
+    expect(await codeOf(worker.service.resume(executionId, resume({ tenantId: 'globex' }), meta))).toBe(
+      'TENANT_MISMATCH',
+    );
     expect(await codeOf(worker.service.resume(randomUUID(), resume({}), meta))).toBe('EXECUTION_NOT_FOUND');
     expect(
-      await codeOf(worker.service.resume(executionId, resume({ type: 'plan_approved', approvedBy: 'ana', answers: undefined }), meta)),
+      await codeOf(
+        worker.service.resume(
+          executionId,
+          resume({ type: 'plan_approved', approvedBy: 'ana', answers: undefined }),
+          meta,
+        ),
+      ),
     ).toBe('NOT_ACCEPTED');
-    expect(await codeOf(worker.service.resume(executionId, { tenantId: 'acme', type: 'answers_received' }, meta))).toBe(
-      'INVALID_INPUT',
-    );
+    expect(
+      await codeOf(worker.service.resume(executionId, { tenantId: 'acme', type: 'answers_received' }, meta)),
+    ).toBe('INVALID_INPUT');
     expect(await codeOf(worker.service.start({ ...startBody('nope') }, meta))).toBe('UNKNOWN_GRAPH');
-    expect(await codeOf(worker.service.cancel(executionId, { tenantId: 'globex' }, meta))).toBe('TENANT_MISMATCH');
+    expect(await codeOf(worker.service.cancel(executionId, { tenantId: 'globex' }, meta))).toBe(
+      'TENANT_MISMATCH',
+    );
     expect(await codeOf(worker.service.retry(executionId, { tenantId: 'acme' }, meta))).toBe('CONFLICT');
     const after = await worker.service.get(executionId);
     expect(after).toEqual(before);
   });
 
   it('of two conflicting resumes for one wait the first committed wins', async () => {
-    cluster = await startCluster(1, { graphs: [gateGraph()], agents: recordingAgents(['before', 'after'], []) });
+    cluster = await startCluster(1, {
+      graphs: [gateGraph()],
+      agents: recordingAgents(['before', 'after'], []),
+    });
     const worker = cluster.workers[0]!;
     // No worker claims while we send both: stop the host first so the first resume stays unapplied.
     const { executionId } = await worker.service.start(startBody('gate'), meta);
     await waitForStatus(worker, executionId, ['suspended']);
     await worker.host.stop(1000);
     const first = { eventId: randomUUID(), tenantId: 'acme', type: 'answers_received', answers: { q1: 'a' } };
-    const second = { eventId: randomUUID(), tenantId: 'acme', type: 'answers_received', answers: { q1: 'b' } };
+    const second = {
+      eventId: randomUUID(),
+      tenantId: 'acme',
+      type: 'answers_received',
+      answers: { q1: 'b' },
+    };
     await worker.service.resume(executionId, first, meta);
     expect(await codeOf(worker.service.resume(executionId, second, meta))).toBe('CONFLICT');
   });
 
   it('cancel stops a suspended execution and refuses a second time', async () => {
-    cluster = await startCluster(1, { graphs: [gateGraph()], agents: recordingAgents(['before', 'after'], []) });
+    cluster = await startCluster(1, {
+      graphs: [gateGraph()],
+      agents: recordingAgents(['before', 'after'], []),
+    });
     const worker = cluster.workers[0]!;
     const { executionId } = await worker.service.start(startBody('gate'), meta);
     await waitForStatus(worker, executionId, ['suspended']);
-    expect((await worker.service.cancel(executionId, { tenantId: 'acme', reason: 'not needed' }, meta)).status).toBe(
-      'cancelled',
+    expect(
+      (await worker.service.cancel(executionId, { tenantId: 'acme', reason: 'not needed' }, meta)).status,
+    ).toBe('cancelled');
+    expect(await codeOf(worker.service.cancel(executionId, { tenantId: 'acme' }, meta))).toBe(
+      'ALREADY_FINISHED',
     );
-    expect(await codeOf(worker.service.cancel(executionId, { tenantId: 'acme' }, meta))).toBe('ALREADY_FINISHED');
     const events = await worker.service.eventsAfter(executionId, 0);
     expect(events.at(-1)?.kind).toBe('cancelled');
   });

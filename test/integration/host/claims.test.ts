@@ -1,0 +1,73 @@
+/** Claims on real PostgreSQL: priority order, and the per-worker and cluster limits with two hosts. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { recordingAgents, startBody, stepsGraph } from '../../support/testGraphs.js';
+import { meta, startCluster, type TestCluster, waitForStatus } from '../../support/worker.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('claims', () => {
+  let cluster: TestCluster | undefined;
+  afterEach(async () => {
+    await cluster?.cleanup();
+    cluster = undefined;
+  });
+
+  it('take the highest priority first, oldest first within a priority', async () => {
+    const runs: { key: string; executionId: string }[] = [];
+    cluster = await startCluster(0);
+    // Submit through a worker whose host is stopped, so nothing is claimed until all are queued.
+    const submitter = await cluster.add({
+      graphs: [stepsGraph('chain', 1)],
+      agents: recordingAgents(['step1'], runs),
+    });
+    await submitter.host.stop(0);
+    const order: [number, string][] = [];
+    for (const priority of [0, 50, 100, 50, 0]) {
+      const { executionId } = await submitter.service.start(startBody('chain', { priority }), meta);
+      order.push([priority, executionId]);
+    }
+    const worker = await cluster.add({
+      config: { AgentHost: { MaxConcurrentExecutions: 1, BatchSize: 1 } },
+      graphs: [stepsGraph('chain', 1)],
+      agents: recordingAgents(['step1'], runs),
+    });
+    for (const [, id] of order) await waitForStatus(worker, id, ['completed']);
+    const expected = [...order].sort((a, b) => b[0] - a[0]).map(([, id]) => id); // stable: oldest first
+    expect(runs.map((r) => r.executionId)).toEqual(expected);
+  });
+
+  it('hold the per-worker and the cluster limits with two hosts on one database', async () => {
+    const running = { A: 0, B: 0 };
+    const peaks = { A: 0, B: 0, total: 0 };
+    const agentsFor = (name: 'A' | 'B') =>
+      recordingAgents(['step1'], [], async () => {
+        running[name]++;
+        peaks[name] = Math.max(peaks[name], running[name]);
+        peaks.total = Math.max(peaks.total, running.A + running.B);
+        await sleep(150);
+        running[name]--;
+      });
+    cluster = await startCluster(0);
+    const limits = {
+      AgentHost: { MaxConcurrentExecutions: 3 },
+      AgentFramework: { MaxConcurrentWorkflows: 4 },
+    };
+    const a = await cluster.add({
+      config: { ...limits, AgentHost: { ...limits.AgentHost, WorkerId: 'A' } },
+      graphs: [stepsGraph('chain', 1)],
+      agents: agentsFor('A'),
+    });
+    await cluster.add({
+      config: { ...limits, AgentHost: { ...limits.AgentHost, WorkerId: 'B' } },
+      graphs: [stepsGraph('chain', 1)],
+      agents: agentsFor('B'),
+    });
+    const ids = [];
+    for (let i = 0; i < 24; i++) ids.push((await a.service.start(startBody('chain'), meta)).executionId);
+    for (const id of ids) await waitForStatus(a, id, ['completed']);
+    expect(peaks.A).toBeLessThanOrEqual(3);
+    expect(peaks.B).toBeLessThanOrEqual(3);
+    expect(peaks.total).toBeLessThanOrEqual(4);
+    expect(peaks.total).toBeGreaterThanOrEqual(2); // both hosts worked at once
+  });
+});

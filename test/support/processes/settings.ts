@@ -1,0 +1,35 @@
+/**
+ * The settings a worker process (test/support/workerProcess.ts) takes as its one argument, shared by the parent
+ * that spawns it and the child that validates them.
+ */
+import { z } from 'zod';
+
+/**
+ * How the agents of the `chain` graph behave (step2 is the one that misbehaves; the others sleep `stepMs`):
+ * - `normal`: step2 sleeps `stepMs` too;
+ * - `killOnStep2`: step2 sleeps 60 s, so the parent can SIGKILL the process mid-step;
+ * - `dieOnStep2`: step2 SIGKILLs its own process, every time, on every worker;
+ * - `slowStep`: step2 takes `slowStepSeconds`.
+ */
+export const workerModes = ['normal', 'killOnStep2', 'dieOnStep2', 'slowStep'] as const;
+export type WorkerMode = (typeof workerModes)[number];
+
+export const workerProcessSettingsSchema = z.object({
+  schema: z.string().regex(/^[a-z_][a-z0-9_]*$/),
+  workerId: z.string().min(1),
+  workspaces: z.string().min(1),
+  mode: z.enum(workerModes).default('normal'),
+  leaseSeconds: z.number().positive().default(2),
+  gracefulShutdownSeconds: z.number().nonnegative().default(5),
+  maxRetries: z.number().int().nonnegative().default(3),
+  maxConcurrentExecutions: z.number().int().positive().default(10),
+  /** how long step2 takes in `slowStep` */
+  slowStepSeconds: z.number().nonnegative().default(10),
+  /** how long every other step takes */
+  stepMs: z.number().int().nonnegative().default(100),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+export type WorkerProcessSettings = z.input<typeof workerProcessSettingsSchema>;
+
+/** The graph every worker process runs: `stepsGraph(CHAIN_GRAPH, 3)`. */
+export const CHAIN_GRAPH = 'chain';
