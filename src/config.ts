@@ -128,6 +128,15 @@ export const configSchema = z.object({
         .default('prfactory')
         .describe('prefix P of every subject'),
       EventRetentionDays: z.coerce.number().positive().default(7).describe('age limit of the events stream'),
+      User: nullableString.default(null).describe('NATS user name (with Nats.Password); never logged'),
+      Password: nullableString.default(null).describe('NATS password of Nats.User; never logged'),
+      Token: nullableString.default(null).describe('NATS authentication token; never logged'),
+      CredsFile: nullableString
+        .default(null)
+        .describe('path of a NATS .creds file (user JWT and NKey seed); never logged'),
+      IntakeConcurrency: positiveInt
+        .default(8)
+        .describe('NATS inputs one worker handles at once, and the most it prefetches'),
     })
     .prefault({}),
   Http: z
@@ -305,6 +314,7 @@ export function parseConfig(raw: unknown): Config {
     throw new ConfigError(issue.path.join('.') || '(root)', issue.message);
   }
   const config = result.data;
+  checkNatsCredentials(config.Nats);
   if (!isLoopback(config.Http.Host) && !config.Http.ApiToken) {
     throw new ConfigError(
       'Http.ApiToken',
@@ -312,6 +322,17 @@ export function parseConfig(raw: unknown): Config {
     );
   }
   return config;
+}
+
+/** One way to authenticate to NATS: a user with a password, a token, or a creds file. */
+function checkNatsCredentials(nats: Config['Nats']): void {
+  if (nats.Password && !nats.User) throw new ConfigError('Nats.User', 'must be set when Nats.Password is');
+  if (nats.User && !nats.Password) throw new ConfigError('Nats.Password', 'must be set when Nats.User is');
+  const ways = [nats.User && 'Nats.User', nats.Token && 'Nats.Token', nats.CredsFile && 'Nats.CredsFile'];
+  const chosen = ways.filter((w): w is string => !!w);
+  if (chosen.length > 1) {
+    throw new ConfigError(chosen[1]!, `cannot be combined with ${chosen[0]}: choose one way to authenticate`);
+  }
 }
 
 export function isLoopback(host: string): boolean {

@@ -14,7 +14,7 @@
  */
 import type { Kysely } from 'kysely';
 import {
-  applyExecutionWrite,
+  applyExecutionWrites,
   type ExecutionWrite,
   type WriteResult,
 } from '../persistence/executionWrites.js';
@@ -109,11 +109,7 @@ export class CheckpointWriter {
 
   private async commitTogether(writes: ExecutionWrite[]): Promise<WriteResult[]> {
     const started = performance.now();
-    const results = await this.db.transaction().execute(async (trx) => {
-      const out: WriteResult[] = [];
-      for (const write of writes) out.push(await applyExecutionWrite(trx, write));
-      return out;
-    });
+    const results = await applyExecutionWrites(this.db, writes);
     this.options.onCommit?.({ writes: writes.length, durationMs: performance.now() - started });
     return results;
   }

@@ -16,7 +16,12 @@ import type { Ports } from '../actors/ports.js';
 import type { Config } from '../config.js';
 import type { GraphRegistry } from '../machines/registry.js';
 import { pruneCheckpoints } from '../persistence/checkpoints.js';
-import { claimExecutions, failExhaustedLeases, renewLeases } from '../persistence/claim.js';
+import {
+  type ClaimedExecution,
+  claimExecutions,
+  failExhaustedLeases,
+  renewLeases,
+} from '../persistence/claim.js';
 import type { Database } from '../persistence/database.js';
 import { insertEvents } from '../persistence/outbox.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -49,6 +54,7 @@ export class WorkerHost {
   readonly writer: CheckpointWriter;
   readonly relay: OutboxRelay;
   private wakeRequested = false;
+  private nextSweepAt = 0;
   private sleeper: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
   private loopDone: Promise<void> | undefined;
   private timers: NodeJS.Timeout[] = [];
@@ -167,8 +173,12 @@ export class WorkerHost {
     const { AgentHost, AgentFramework } = this.deps.config;
     const room = Math.min(AgentHost.BatchSize, AgentHost.MaxConcurrentExecutions - this.runners.size);
     const { db, schema } = this.deps.database;
+    const sweep = Date.now() >= this.nextSweepAt;
+    if (sweep) this.nextSweepAt = Date.now() + AgentHost.PollIntervalSeconds * 1000;
+    if (room <= 0 && !sweep) return false;
     const claimed = await db.transaction().execute(async (trx) => {
-      await this.failExhausted(trx);
+      // The sweep of exhausted leases runs at the poll interval, not on every wake-up: it is a safety net.
+      if (sweep) await this.failExhausted(trx);
       if (room <= 0) return [];
       return claimExecutions(trx, schema, {
         owner: this.deps.owner,
@@ -178,7 +188,7 @@ export class WorkerHost {
         maxRetries: AgentHost.MaxRetries,
       });
     });
-    for (const c of claimed) this.run(c.id, c.epoch, c.takenOver);
+    for (const c of claimed) this.run(c);
     return room > 0 && claimed.length === room;
   }
 
@@ -216,7 +226,7 @@ export class WorkerHost {
     this.relay.notify();
   }
 
-  private run(executionId: string, epoch: number, takenOver: boolean): void {
+  private run({ id: executionId, epoch, takenOver, row }: ClaimedExecution): void {
     const runner = new ExecutionRunner(
       {
         database: this.deps.database,
@@ -232,8 +242,7 @@ export class WorkerHost {
         ...(this.deps.observer && { observer: this.deps.observer }),
         onRetryScheduled: (delaySeconds) => this.wakeAfter(delaySeconds),
       },
-      executionId,
-      epoch,
+      row,
     );
     this.runners.set(executionId, runner);
     if (takenOver) this.log.warn({ executionId }, 'taken over from a worker whose lease expired');

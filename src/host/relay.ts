@@ -15,6 +15,7 @@ export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  private scheduled: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(
@@ -22,7 +23,7 @@ export class OutboxRelay {
     private readonly schema: string,
     private readonly bus: Bus,
     private readonly log: Logger,
-    private readonly options: { intervalMs?: number; batchSize?: number } = {},
+    private readonly options: { intervalMs?: number; batchSize?: number; debounceMs?: number } = {},
   ) {}
 
   start(): void {
@@ -31,22 +32,29 @@ export class OutboxRelay {
     this.notify();
   }
 
-  /** Events were written: publish soon. Calls while a pass runs coalesce into one more pass. */
+  /**
+   * Events were written: publish soon. Calls within `debounceMs`, or while a pass runs, coalesce into one pass —
+   * each pass is a transaction, and one per commit would double the database round trips under load.
+   */
   notify(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.scheduled) return;
     if (this.running) {
       this.again = true;
       return;
     }
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
-    });
+    this.scheduled = setTimeout(() => {
+      this.scheduled = undefined;
+      this.running = this.loop().finally(() => {
+        this.running = undefined;
+      });
+    }, this.options.debounceMs ?? 5);
   }
 
   /** Publishes what is pending now and stops. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.scheduled) clearTimeout(this.scheduled);
     await this.running;
     await this.pass().catch((error) =>
       this.log.warn({ err: (error as Error).message }, 'final outbox flush failed'),

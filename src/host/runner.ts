@@ -104,15 +104,20 @@ export class ExecutionRunner {
   readonly done: Promise<RunOutcome>;
   private log: Logger;
 
+  readonly executionId: string;
+  readonly epoch: number;
+
+  /** `claimed`: the execution's row as the claim returned it (this worker's lease and epoch). */
   constructor(
     private readonly deps: RunnerDeps,
-    readonly executionId: string,
-    readonly epoch: number,
+    private readonly claimed: ExecutionRow,
   ) {
+    this.executionId = claimed.id;
+    this.epoch = Number(claimed.lease_epoch);
     this.done = new Promise((resolve) => {
       this.outcome = resolve;
     });
-    this.log = deps.log.child({ executionId });
+    this.log = deps.log.child({ executionId: this.executionId });
   }
 
   /** Starts the run; the outcome arrives on {@link done}. */
@@ -156,11 +161,7 @@ export class ExecutionRunner {
 
   private async begin(): Promise<void> {
     const { db } = this.deps.database;
-    const row = await findExecution(db, this.executionId);
-    if (!row || row.lease_owner !== this.deps.owner || Number(row.lease_epoch) !== this.epoch) {
-      this.finish('leaseLost');
-      return;
-    }
+    const row = this.claimed;
     this.row = row;
     this.lastState = row.state;
     this.attempts = row.attempts;
@@ -172,7 +173,8 @@ export class ExecutionRunner {
       await this.failForGood(`graph ${row.graph} is not registered on this worker`, []);
       return;
     }
-    const checkpoint = await latestValidCheckpoint(db, row.id);
+    // A fresh execution has no checkpoint to read (and no wait to apply a kept resume at).
+    const checkpoint = row.checkpoint_seq > 0 ? await latestValidCheckpoint(db, row.id) : undefined;
     const version = checkpoint?.graph_version ?? row.graph_version;
     if (version > def.version) {
       // A newer worker wrote it; leave it alone for one (DESIGN.md point 5), without spending an attempt.
@@ -232,7 +234,7 @@ export class ExecutionRunner {
       error: (error) => this.enqueue(() => this.onAgentFailure('(actor)', errorMessage(error))),
     });
 
-    const kept = await listKept(db, row.id);
+    const kept = checkpoint?.waiting ? await listKept(db, row.id) : [];
     actor.start();
     if (!snapshot) return;
     const current = actor.getSnapshot();

@@ -11,6 +11,7 @@
  * Time. Every time compared here is the database's `now()`, never a worker's clock.
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
+import type { ExecutionRow } from './executions.js';
 import type { DB } from './schema.js';
 
 /** Arbitrary, fixed: the advisory lock key that serialises claims of one schema's queue. */
@@ -28,6 +29,8 @@ export interface ClaimOptions {
 }
 
 export interface ClaimedExecution {
+  /** the row as the claim left it, so the run needs no second read */
+  row: ExecutionRow;
   id: string;
   epoch: number;
   /** true when it was taken over from a worker whose lease expired */
@@ -90,49 +93,39 @@ export async function claimExecutions(
   const take = Math.min(options.limit, options.clusterLimit - Number(running));
   if (take <= 0) return [];
 
-  const candidates = await trx
-    .selectFrom('executions')
-    .select(['id', 'status'])
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('status', 'in', ['pending', 'retrying']), eb('run_at', '<=', sql<Date>`now()`)]),
-        eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<', sql<Date>`now()`)]),
-      ]),
+  // One statement: pick with SKIP LOCKED, update, and return each row's previous status (from the CTE).
+  const { rows } = await sql<ExecutionRow & { previous: string }>`
+    WITH picked AS (
+      SELECT id, status FROM executions
+      WHERE (status IN ('pending', 'retrying') AND run_at <= now())
+         OR (status = 'running' AND lease_expires_at < now())
+      ORDER BY priority DESC, created_at ASC, id ASC
+      LIMIT ${take}
+      FOR UPDATE SKIP LOCKED
     )
-    .orderBy('priority', 'desc')
-    .orderBy('created_at', 'asc')
-    .orderBy('id', 'asc')
-    .limit(take)
-    .forUpdate()
-    .skipLocked()
-    .execute();
-  if (candidates.length === 0) return [];
-
-  const rows = await trx
-    .updateTable('executions')
-    .set({
-      // An expired lease is a failed attempt: the step it ran may be what killed its worker.
-      attempts: sql`CASE WHEN status = 'running' THEN attempts + 1 ELSE attempts END`,
-      last_error: sql`CASE WHEN status = 'running'
-        THEN 'lease of ' || coalesce(lease_owner, '?') || ' expired: taken over' ELSE last_error END`,
-      status: 'running',
-      lease_owner: options.owner,
-      lease_expires_at: sql`now() + make_interval(secs => ${options.leaseSeconds})`,
-      lease_epoch: sql`lease_epoch + 1`,
-      updated_at: sql`now()`,
-    })
-    .where(
-      'id',
-      'in',
-      candidates.map((c) => c.id),
-    )
-    .returning(['id', 'lease_epoch'])
-    .execute();
-  const takenOver = new Set(candidates.filter((c) => c.status === 'running').map((c) => c.id));
-  const order = new Map(candidates.map((c, i) => [c.id, i]));
-  return rows
-    .map((r) => ({ id: r.id, epoch: Number(r.lease_epoch), takenOver: takenOver.has(r.id) }))
-    .sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    UPDATE executions e SET
+      -- An expired lease is a failed attempt: the step it ran may be what killed its worker.
+      attempts = CASE WHEN picked.status = 'running' THEN e.attempts + 1 ELSE e.attempts END,
+      last_error = CASE WHEN picked.status = 'running'
+        THEN 'lease of ' || coalesce(e.lease_owner, '?') || ' expired: taken over' ELSE e.last_error END,
+      status = 'running',
+      lease_owner = ${options.owner},
+      lease_expires_at = now() + make_interval(secs => ${options.leaseSeconds}),
+      lease_epoch = e.lease_epoch + 1,
+      updated_at = now()
+    FROM picked
+    WHERE e.id = picked.id
+    RETURNING e.*, picked.status AS previous`.execute(trx);
+  // UPDATE … RETURNING does not keep the CTE's order: sort back, highest priority and oldest first.
+  rows.sort(
+    (a, b) => b.priority - a.priority || new Date(a.created_at).getTime() - new Date(b.created_at).getTime(),
+  );
+  return rows.map(({ previous, ...row }) => ({
+    row,
+    id: row.id,
+    epoch: Number(row.lease_epoch),
+    takenOver: previous === 'running',
+  }));
 }
 
 /**

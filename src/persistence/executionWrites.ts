@@ -8,7 +8,7 @@
  * else: it can never overwrite the new owner's progress. The same statement takes the row lock that intake
  * takes, so an input and a write of one execution never interleave.
  */
-import { sql, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { dropAllKept } from './inbox.js';
 import type { DB, ExecutionStatus } from './schema.js';
 
@@ -66,103 +66,178 @@ export interface WriteResult {
   dropped: { id: string; reason: string }[];
 }
 
-export async function applyExecutionWrite(trx: Transaction<DB>, write: ExecutionWrite): Promise<WriteResult> {
+/** The per-row values of the batch statement, sent as one jsonb parameter read by `jsonb_to_recordset`. */
+function rowOf(write: ExecutionWrite, at: string) {
   const s = write.set;
-  const locked = await trx
-    .selectFrom('executions')
-    .select(['id', 'event_seq', 'checkpoint_seq'])
-    .where('id', '=', write.executionId)
-    .where('lease_owner', '=', write.owner)
-    .where('lease_epoch', '=', write.epoch)
-    .forUpdate()
-    .executeTakeFirst();
-  if (!locked) return { ok: false, events: [], dropped: [] };
+  return {
+    id: write.executionId,
+    owner: write.owner,
+    epoch: write.epoch,
+    status: write.suspend ? 'suspended' : (s.status ?? null),
+    state: s.state ?? null,
+    graph_version: s.graphVersion ?? null,
+    waiting_for: s.waitingFor ?? null,
+    view: s.view ?? null,
+    attempts: s.attempts ?? null,
+    resume_attempts: s.resumeAttempts ?? null,
+    set_last_error: s.lastError !== undefined,
+    last_error: s.lastError ?? null,
+    run_after: s.runAfterSeconds ?? null,
+    started: s.started ?? false,
+    finished: s.finished ?? false,
+    release: s.releaseLease ?? false,
+    first_span: s.firstSpan ?? null,
+    checkpoints: write.checkpoint ? 1 : 0,
+    cp_version: write.checkpoint?.graphVersion ?? null,
+    cp_state: write.checkpoint?.state ?? null,
+    cp_waiting: write.checkpoint?.waiting ?? null,
+    cp_snapshot: write.checkpoint?.snapshot ?? null,
+    events: write.events.length,
+    event_list: write.events.map((draft) => ({
+      executionId: write.executionId,
+      graph: write.graph,
+      tenantId: write.tenantId,
+      kind: draft.kind,
+      status: draft.status,
+      at,
+      ...draft.fields,
+    })),
+  };
+}
 
-  let status = s.status;
-  if (write.suspend) {
-    // Read after the row lock: a resume that intake committed before we locked is visible now.
-    const kept = await trx
-      .selectFrom('inbox')
-      .select('id')
-      .where('execution_id', '=', write.executionId)
-      .where('status', '=', 'kept')
-      .limit(1)
-      .executeTakeFirst();
-    status = kept ? 'pending' : 'suspended';
-  }
+/**
+ * Applies a batch of writes. The execution rows, checkpoints and events of the whole batch go in ONE statement
+ * (data-modifying CTEs over one jsonb parameter), which PostgreSQL runs as one transaction: one round trip and
+ * one WAL flush whatever the batch size. Measured on the 2-core machine, one worker at MaxConcurrentExecutions
+ * 10 on a five-step no-op graph: a transaction of five statements per write gave ~550 durable steps/s, the
+ * same five statements per batch ~890/s (the socket writes of pg dominated the profile), and this ~X/s.
+ *
+ * Suspensions and inbox updates need statements that must see commits made while this batch waited for row
+ * locks, so a batch holding any runs in a transaction with those statements after the first.
+ */
+export async function applyExecutionWrites(db: Kysely<DB>, writes: ExecutionWrite[]): Promise<WriteResult[]> {
+  const needsFollowUp = writes.some(
+    (w) => w.suspend || w.inbox?.applied?.length || w.inbox?.dropped?.length || w.inbox?.dropAllKept,
+  );
+  if (!needsFollowUp)
+    return finishResults(writes, await writeRowsCheckpointsEvents(db, writes), new Set(), new Map());
+  return db.transaction().execute(async (trx) => {
+    const written = await writeRowsCheckpointsEvents(trx, writes);
+    const held = writes.filter((w) => written.has(w.executionId));
+    const resumable = await reviveSuspensions(trx, held);
+    const dropped = await settleInbox(trx, held);
+    return finishResults(writes, written, resumable, dropped);
+  });
+}
 
-  const checkpointSeq = Number(locked.checkpoint_seq) + (write.checkpoint ? 1 : 0);
-  const firstEventSeq = Number(locked.event_seq) + 1;
-  const eventSeq = Number(locked.event_seq) + write.events.length;
+interface Written {
+  checkpointSeq: number;
+  eventSeq: number;
+  events: Record<string, unknown>[];
+}
 
-  await trx
-    .updateTable('executions')
-    .set({
-      ...(status !== undefined && { status }),
-      ...(s.state !== undefined && { state: s.state }),
-      ...(s.graphVersion !== undefined && { graph_version: s.graphVersion }),
-      ...(s.waitingFor !== undefined && { waiting_for: JSON.stringify(s.waitingFor) }),
-      ...(s.view !== undefined && { view: JSON.stringify(s.view) }),
-      ...(s.attempts !== undefined && { attempts: s.attempts }),
-      ...(s.resumeAttempts !== undefined && { resume_attempts: s.resumeAttempts }),
-      ...(s.lastError !== undefined && { last_error: s.lastError }),
-      ...(s.runAfterSeconds !== undefined && {
-        run_at: sql`now() + make_interval(secs => ${s.runAfterSeconds})`,
-      }),
-      ...(status === 'pending' && s.runAfterSeconds === undefined && { run_at: sql`now()` }),
-      ...(s.started && { started_at: sql`coalesce(started_at, now())` }),
-      ...(s.finished && { finished_at: sql`now()` }),
-      ...(s.firstSpan && { first_span: JSON.stringify(s.firstSpan) }),
-      ...(s.releaseLease && { lease_owner: null, lease_expires_at: null }),
-      checkpoint_seq: checkpointSeq,
-      event_seq: eventSeq,
-      updated_at: sql`now()`,
-    })
-    .where('id', '=', write.executionId)
-    .execute();
-
-  if (write.checkpoint) {
-    await trx
-      .insertInto('checkpoints')
-      .values({
-        execution_id: write.executionId,
-        seq: checkpointSeq,
-        graph_version: write.checkpoint.graphVersion,
-        state: write.checkpoint.state,
-        waiting: write.checkpoint.waiting,
-        snapshot: JSON.stringify(write.checkpoint.snapshot),
-        invalid_reason: null,
-      })
-      .execute();
-  }
-
+async function writeRowsCheckpointsEvents(
+  db: Kysely<DB> | Transaction<DB>,
+  writes: ExecutionWrite[],
+): Promise<Map<string, Written>> {
   const at = new Date().toISOString();
-  const events = write.events.map((draft, i) => ({
-    executionId: write.executionId,
-    seq: firstEventSeq + i,
-    graph: write.graph,
-    tenantId: write.tenantId,
-    kind: draft.kind,
-    status: draft.status,
-    at,
-    ...draft.fields,
-  }));
-  if (events.length > 0) {
+  const { rows } = await sql<{
+    id: string;
+    checkpoint_seq: number;
+    event_seq: number;
+    events: Record<string, unknown>[] | null;
+  }>`
+    WITH v AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(writes.map((w) => rowOf(w, at)))}::jsonb) AS v(
+        id uuid, owner text, epoch integer, status text, state text, graph_version integer, waiting_for jsonb,
+        view jsonb, attempts integer, resume_attempts integer, set_last_error boolean, last_error text,
+        run_after double precision, started boolean, finished boolean, release boolean, first_span jsonb,
+        checkpoints integer, cp_version integer, cp_state text, cp_waiting boolean, cp_snapshot jsonb,
+        events integer, event_list jsonb)
+    ),
+    -- Fenced: a worker that lost its lease (or a cancelled execution) matches no row and writes nothing.
+    upd AS (
+      UPDATE executions AS e SET
+        status = coalesce(v.status, e.status),
+        state = coalesce(v.state, e.state),
+        graph_version = coalesce(v.graph_version, e.graph_version),
+        waiting_for = coalesce(v.waiting_for, e.waiting_for),
+        view = coalesce(v.view, e.view),
+        attempts = coalesce(v.attempts, e.attempts),
+        resume_attempts = coalesce(v.resume_attempts, e.resume_attempts),
+        last_error = CASE WHEN v.set_last_error THEN v.last_error ELSE e.last_error END,
+        run_at = CASE WHEN v.run_after IS NOT NULL THEN now() + make_interval(secs => v.run_after)
+                      WHEN v.status = 'pending' THEN now() ELSE e.run_at END,
+        started_at = CASE WHEN v.started THEN coalesce(e.started_at, now()) ELSE e.started_at END,
+        finished_at = CASE WHEN v.finished THEN now() ELSE e.finished_at END,
+        first_span = coalesce(v.first_span, e.first_span),
+        lease_owner = CASE WHEN v.release THEN NULL ELSE e.lease_owner END,
+        lease_expires_at = CASE WHEN v.release THEN NULL ELSE e.lease_expires_at END,
+        checkpoint_seq = e.checkpoint_seq + v.checkpoints,
+        event_seq = e.event_seq + v.events,
+        updated_at = now()
+      FROM v
+      WHERE e.id = v.id AND e.lease_owner = v.owner AND e.lease_epoch = v.epoch
+      RETURNING e.id, e.checkpoint_seq, e.event_seq
+    ),
+    cps AS (
+      INSERT INTO checkpoints (execution_id, seq, graph_version, state, waiting, snapshot)
+      SELECT upd.id, upd.checkpoint_seq, v.cp_version, v.cp_state, v.cp_waiting, v.cp_snapshot
+      FROM upd JOIN v ON v.id = upd.id
+      WHERE v.checkpoints = 1
+    ),
+    evs AS (
+      SELECT upd.id, upd.event_seq - v.events + x.ord AS seq,
+             x.ev || jsonb_build_object('seq', upd.event_seq - v.events + x.ord) AS payload
+      FROM upd JOIN v ON v.id = upd.id, jsonb_array_elements(v.event_list) WITH ORDINALITY AS x(ev, ord)
+    ),
+    ins AS (
+      INSERT INTO outbox (execution_id, seq, kind, payload)
+      SELECT id, seq, payload->>'kind', payload FROM evs
+    )
+    SELECT upd.id, upd.checkpoint_seq, upd.event_seq,
+           (SELECT jsonb_agg(evs.payload ORDER BY evs.seq) FROM evs WHERE evs.id = upd.id) AS events
+    FROM upd`.execute(db);
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      { checkpointSeq: Number(r.checkpoint_seq), eventSeq: Number(r.event_seq), events: r.events ?? [] },
+    ]),
+  );
+}
+
+/**
+ * Suspensions: a resume that intake committed before the batch took the row lock is visible to this later
+ * statement; such an execution goes to `pending` instead, so a worker claims it and applies the resume.
+ */
+async function reviveSuspensions(trx: Transaction<DB>, held: ExecutionWrite[]): Promise<Set<string>> {
+  const suspending = held.filter((w) => w.suspend).map((w) => w.executionId);
+  const resumable = new Set<string>();
+  if (suspending.length === 0) return resumable;
+  const kept = await trx
+    .selectFrom('inbox')
+    .select('execution_id')
+    .distinct()
+    .where('execution_id', 'in', suspending)
+    .where('status', '=', 'kept')
+    .execute();
+  for (const k of kept) resumable.add(k.execution_id);
+  if (resumable.size > 0) {
     await trx
-      .insertInto('outbox')
-      .values(
-        events.map((e) => ({
-          execution_id: write.executionId,
-          seq: e.seq,
-          kind: e.kind,
-          payload: JSON.stringify(e),
-          published_at: null,
-        })),
-      )
+      .updateTable('executions')
+      .set({ status: 'pending', run_at: sql`now()` })
+      .where('id', 'in', [...resumable])
       .execute();
   }
+  return resumable;
+}
 
-  const applied = write.inbox?.applied ?? [];
+/** Marks consumed resumes applied and drops the ones that can no longer apply. */
+async function settleInbox(
+  trx: Transaction<DB>,
+  held: ExecutionWrite[],
+): Promise<Map<string, { id: string; reason: string }[]>> {
+  const applied = held.flatMap((w) => w.inbox?.applied ?? []);
   if (applied.length > 0) {
     await trx
       .updateTable('inbox')
@@ -171,18 +246,42 @@ export async function applyExecutionWrite(trx: Transaction<DB>, write: Execution
       .where('status', '=', 'kept')
       .execute();
   }
-  for (const dropped of write.inbox?.dropped ?? []) {
-    await trx
-      .updateTable('inbox')
-      .set({ status: 'dropped', reason: dropped.reason, settled_at: sql`now()` })
-      .where('id', '=', dropped.id)
-      .where('status', '=', 'kept')
-      .execute();
+  const droppedByExecution = new Map<string, { id: string; reason: string }[]>();
+  for (const w of held) {
+    const dropped = [...(w.inbox?.dropped ?? [])];
+    for (const d of dropped) {
+      await trx
+        .updateTable('inbox')
+        .set({ status: 'dropped', reason: d.reason, settled_at: sql`now()` })
+        .where('id', '=', d.id)
+        .where('status', '=', 'kept')
+        .execute();
+    }
+    if (w.inbox?.dropAllKept) {
+      const reason = w.inbox.dropAllKept;
+      const rows = await dropAllKept(trx, w.executionId, reason);
+      dropped.push(...rows.map((r) => ({ id: r.id, reason })));
+    }
+    droppedByExecution.set(w.executionId, dropped);
   }
-  const dropped = [...(write.inbox?.dropped ?? [])];
-  if (write.inbox?.dropAllKept) {
-    const rows = await dropAllKept(trx, write.executionId, write.inbox.dropAllKept);
-    dropped.push(...rows.map((r) => ({ id: r.id, reason: write.inbox!.dropAllKept! })));
-  }
-  return { ok: true, status, events, dropped };
+  return droppedByExecution;
+}
+
+function finishResults(
+  writes: ExecutionWrite[],
+  written: Map<string, Written>,
+  resumable: Set<string>,
+  dropped: Map<string, { id: string; reason: string }[]>,
+): WriteResult[] {
+  return writes.map((w) => {
+    const done = written.get(w.executionId);
+    if (!done) return { ok: false, events: [], dropped: [] };
+    const status = w.suspend ? (resumable.has(w.executionId) ? 'pending' : 'suspended') : w.set.status;
+    return {
+      ok: true,
+      ...(status && { status }),
+      events: done.events,
+      dropped: dropped.get(w.executionId) ?? [],
+    };
+  });
 }
