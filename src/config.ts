@@ -161,6 +161,12 @@ export const configSchema = z.object({
         .describe('lowest level logged (LOG_LEVEL sets it too)'),
       Directory: nullableString.default('./logs').describe('daily log files go here; null: stdout only'),
       Pretty: booleanish.optional().describe('pretty stdout (default: when NODE_ENV=development)'),
+      RetainDays: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(14)
+        .describe('daily log files older than this are deleted'),
     })
     .prefault({}),
   Workspaces: z

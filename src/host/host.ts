@@ -23,6 +23,7 @@ import {
   renewLeases,
 } from '../persistence/claim.js';
 import type { Database } from '../persistence/database.js';
+import { handBack } from '../persistence/executions.js';
 import { insertEvents } from '../persistence/outbox.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { StepObserver } from './agentRuntime.js';
@@ -54,6 +55,8 @@ export class WorkerHost {
   readonly writer: CheckpointWriter;
   readonly relay: OutboxRelay;
   private wakeRequested = false;
+  /** the taken-over execution this worker runs alone until it makes progress */
+  private isolated: string | undefined;
   private nextSweepAt = 0;
   private sleeper: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
   private loopDone: Promise<void> | undefined;
@@ -170,6 +173,8 @@ export class WorkerHost {
 
   /** Claims what this worker has room for; true when it got all it asked for (more may be waiting). */
   private async claimOnce(): Promise<boolean> {
+    // A taken-over execution runs alone until it makes progress (see claimExecutions).
+    if (this.isolated) return false;
     const { AgentHost, AgentFramework } = this.deps.config;
     const room = Math.min(AgentHost.BatchSize, AgentHost.MaxConcurrentExecutions - this.runners.size);
     const { db, schema } = this.deps.database;
@@ -186,8 +191,14 @@ export class WorkerHost {
         clusterLimit: AgentFramework.MaxConcurrentWorkflows,
         leaseSeconds: AgentHost.LeaseSeconds,
         maxRetries: AgentHost.MaxRetries,
+        idle: this.runners.size === 0,
       });
     });
+    if (this.state !== 'running') {
+      // SIGTERM arrived while the claim was in flight: give it back before any step starts.
+      for (const c of claimed) await handBack(db, c.id, this.deps.owner, c.epoch);
+      return false;
+    }
     for (const c of claimed) this.run(c);
     return room > 0 && claimed.length === room;
   }
@@ -241,17 +252,29 @@ export class WorkerHost {
         subjectPrefix: this.deps.config.Nats.SubjectPrefix,
         ...(this.deps.observer && { observer: this.deps.observer }),
         onRetryScheduled: (delaySeconds) => this.wakeAfter(delaySeconds),
+        onProgress: () => this.endIsolation(executionId),
       },
       row,
+      takenOver,
     );
     this.runners.set(executionId, runner);
-    if (takenOver) this.log.warn({ executionId }, 'taken over from a worker whose lease expired');
+    if (takenOver) {
+      this.isolated = executionId;
+      this.log.warn({ executionId, alone: true }, 'taken over from a worker whose lease expired');
+    }
     void runner.start().then((outcome) => {
       this.runners.delete(executionId);
+      this.endIsolation(executionId);
       this.log.debug({ executionId, outcome }, 'run ended');
       this.deps.onRunEnd?.({ executionId, outcome });
       if (this.state === 'running') this.wake();
     });
+  }
+
+  private endIsolation(executionId: string): void {
+    if (this.isolated !== executionId) return;
+    this.isolated = undefined;
+    if (this.state === 'running') this.wake();
   }
 
   private wakeAfter(delaySeconds: number): void {

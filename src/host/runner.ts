@@ -37,6 +37,7 @@ import { CheckpointGate, provideAgents, type StepObserver } from './agentRuntime
 import type { Bus } from './bus.js';
 import { CheckpointInvalid, migrateSnapshot, validateSnapshot } from './checkpointValidation.js';
 import type { CheckpointWriter } from './checkpointWriter.js';
+import { LeaseLostError } from './errors.js';
 import { decideRetry } from './retryPolicy.js';
 import { type Settlement, settlementOf, statePath, viewOf } from './snapshotView.js';
 
@@ -64,6 +65,8 @@ export interface RunnerDeps {
   log: Logger;
   subjectPrefix: string;
   observer?: StepObserver;
+  /** told when the run wrote its first new checkpoint (a taken-over execution made progress) */
+  onProgress?: () => void;
   /** told when a retry falls due at a known time, so the host can wake then */
   onRetryScheduled?: (delaySeconds: number) => void;
 }
@@ -111,6 +114,8 @@ export class ExecutionRunner {
   constructor(
     private readonly deps: RunnerDeps,
     private readonly claimed: ExecutionRow,
+    /** taken over from a worker whose lease expired: that counted as a failed attempt */
+    private readonly takenOver = false,
   ) {
     this.executionId = claimed.id;
     this.epoch = Number(claimed.lease_epoch);
@@ -234,7 +239,14 @@ export class ExecutionRunner {
       error: (error) => this.enqueue(() => this.onAgentFailure('(actor)', errorMessage(error))),
     });
 
+    if (this.takenOver) await this.announceTakeOver();
     const kept = checkpoint?.waiting ? await listKept(db, row.id) : [];
+    if (this.draining) {
+      // Shutdown began while this run was loading: hand it back before any step starts.
+      await handBack(db, row.id, this.deps.owner, this.epoch);
+      this.finish('handedBack');
+      return;
+    }
     actor.start();
     if (!snapshot) return;
     const current = actor.getSnapshot();
@@ -244,6 +256,27 @@ export class ExecutionRunner {
       // Restored at its end (an operator retried a finished graph): record the outcome again.
       this.enqueue(() => this.persist(this.captureOf(current), [], false));
     }
+  }
+
+  /** A take-over is a failed attempt (the worker died) and the next one starts now: say so, as for a retry. */
+  private async announceTakeOver(): Promise<void> {
+    const error = this.row.last_error ?? 'the worker running it stopped renewing its lease';
+    const result = await this.deps.writer.write({
+      executionId: this.executionId,
+      owner: this.deps.owner,
+      epoch: this.epoch,
+      graph: this.row.graph,
+      tenantId: this.row.tenant_id,
+      set: {},
+      events: [
+        {
+          kind: 'retrying',
+          status: 'running',
+          fields: { ...(this.lastState && { state: this.lastState }), attempt: this.attempts, error },
+        },
+      ],
+    });
+    if (!result.ok) throw new LeaseLostError(this.executionId, this.epoch);
   }
 
   /** At a waiting state: the first kept event it accepts is applied; every other kept event is dropped. */
@@ -415,6 +448,7 @@ export class ExecutionRunner {
       this.finish('leaseLost');
       return;
     }
+    if (withCheckpoint) this.deps.onProgress?.();
     this.started = true;
     this.lastState = state;
     if (applying) this.resuming = false;
@@ -544,6 +578,10 @@ export class ExecutionRunner {
   private crash(error: unknown): void {
     if (this.finished) return;
     this.stopActor('crashed');
+    if (error instanceof LeaseLostError) {
+      this.finish('leaseLost');
+      return;
+    }
     if (this.resuming && this.row) {
       void this.onResumeFailure(errorMessage(error)).catch(() => this.finish('crashed'));
       return;

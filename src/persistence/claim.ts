@@ -77,11 +77,20 @@ export async function failExhaustedLeases(
     .execute();
 }
 
-/** Claims up to `limit` executions, highest priority first, oldest first within a priority. */
+/**
+ * Claims work for a worker. Two kinds of candidates, never mixed:
+ * - fresh: `pending` and `retrying` executions that are due, up to `limit`, highest priority first, oldest
+ *   first within a priority;
+ * - suspects: executions whose worker died (expired lease). One of them may be what killed it, and every
+ *   execution on that worker expired with it; so a suspect is only taken by an idle worker, alone, and runs
+ *   alone until it makes progress. A poison step then takes down a worker holding nothing else, and its
+ *   innocent neighbours — each run alone in turn — make progress and start their count again.
+ * While suspects wait, a busy worker takes no fresh work, so that it drains and can take one.
+ */
 export async function claimExecutions(
   trx: Transaction<DB>,
   schema: string,
-  options: ClaimOptions,
+  options: ClaimOptions & { idle: boolean },
 ): Promise<ClaimedExecution[]> {
   await lockClaims(trx, schema);
   const { running } = await trx
@@ -92,13 +101,37 @@ export async function claimExecutions(
     .executeTakeFirstOrThrow();
   const take = Math.min(options.limit, options.clusterLimit - Number(running));
   if (take <= 0) return [];
+  if (options.idle) {
+    const suspect = await pick(trx, options, 'suspect', 1);
+    if (suspect.length > 0) return suspect;
+  } else {
+    const waiting = await trx
+      .selectFrom('executions')
+      .select('id')
+      .where('status', '=', 'running')
+      .where('lease_expires_at', '<', sql<Date>`now()`)
+      .limit(1)
+      .executeTakeFirst();
+    if (waiting) return [];
+  }
+  return pick(trx, options, 'fresh', take);
+}
 
+async function pick(
+  trx: Transaction<DB>,
+  options: ClaimOptions,
+  kind: 'fresh' | 'suspect',
+  take: number,
+): Promise<ClaimedExecution[]> {
+  const due =
+    kind === 'fresh'
+      ? sql`status IN ('pending', 'retrying') AND run_at <= now()`
+      : sql`status = 'running' AND lease_expires_at < now()`;
   // One statement: pick with SKIP LOCKED, update, and return each row's previous status (from the CTE).
   const { rows } = await sql<ExecutionRow & { previous: string }>`
     WITH picked AS (
       SELECT id, status FROM executions
-      WHERE (status IN ('pending', 'retrying') AND run_at <= now())
-         OR (status = 'running' AND lease_expires_at < now())
+      WHERE ${due}
       ORDER BY priority DESC, created_at ASC, id ASC
       LIMIT ${take}
       FOR UPDATE SKIP LOCKED

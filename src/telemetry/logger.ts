@@ -1,13 +1,15 @@
 /**
  * The worker's logger: pino JSON lines on stdout (pretty when asked), and a daily file
- * `Logging.Directory/worker-YYYY-MM-DD.log`. Every line carries `hostname` and `pid` (pino's base); inside an
- * execution a child logger adds `executionId`, `tenantId`, `graph` and `state`. Secrets are redacted by path.
+ * `Logging.Directory/worker-YYYY-MM-DD.log`, kept `Logging.RetainDays` days. Every line carries `hostname` and
+ * `pid` (pino's base); inside an execution a child logger adds `executionId`, `tenantId`, `graph` and `state`.
+ * Secrets are redacted by field path and, inside any text, by value (redaction.ts).
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Config } from '../config.js';
+import { DailyFileDestination } from './dailyFile.js';
+import { createScrubber } from './redaction.js';
 
+export { logFileName } from './dailyFile.js';
 export type { Logger };
 
 /** Paths pino censors wherever they appear in a log object. */
@@ -26,33 +28,33 @@ export const redactPaths = [
 ];
 
 export interface LoggerOptions {
-  config: Config['Logging'];
-  /** write stdout lines here instead (tests); default: process.stdout */
-  destination?: pino.DestinationStream;
+  config: Omit<Config['Logging'], 'RetainDays'> & { RetainDays?: number };
+  /** secret values to scrub from every line */
+  secrets?: readonly (string | null | undefined)[];
+  /** write stdout lines here instead (tests, the demo's stderr) */
+  destination?: { write(line: string): unknown };
   name?: string;
-}
-
-/** `worker-YYYY-MM-DD.log` for the given day (UTC). */
-export function logFileName(date = new Date()): string {
-  return `worker-${date.toISOString().slice(0, 10)}.log`;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
   const { config } = options;
-  const streams: pino.StreamEntry[] = [];
+  const scrub = createScrubber(options.secrets ?? []);
   const pretty = config.Pretty ?? process.env.NODE_ENV === 'development';
-  if (options.destination) streams.push({ level: 'trace', stream: options.destination });
-  else if (pretty) {
-    streams.push({
-      level: 'trace',
-      stream: pino.transport({ target: 'pino-pretty', options: { destination: 1 } }),
-    });
-  } else streams.push({ level: 'trace', stream: pino.destination({ dest: 1, sync: false }) });
-  if (config.Directory) {
-    mkdirSync(config.Directory, { recursive: true });
-    const file = path.join(config.Directory, logFileName());
-    streams.push({ level: 'trace', stream: pino.destination({ dest: file, mkdir: true, sync: false }) });
-  }
+  const console: { write(line: string): unknown } =
+    options.destination ??
+    (pretty
+      ? pino.transport({ target: 'pino-pretty', options: { destination: 1 } })
+      : pino.destination({ dest: 1, sync: true }));
+  const file = config.Directory
+    ? new DailyFileDestination(config.Directory, config.RetainDays ?? 14)
+    : undefined;
+  const fanOut = {
+    write(line: string) {
+      const clean = scrub(line);
+      console.write(clean);
+      file?.write(clean);
+    },
+  };
   return pino(
     {
       name: options.name ?? 'prfactory-worker',
@@ -60,7 +62,7 @@ export function createLogger(options: LoggerOptions): Logger {
       redact: { paths: redactPaths, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    pino.multistream(streams),
+    fanOut,
   );
 }
 

@@ -27,7 +27,12 @@ import type { AgentFn } from '../../src/actors/agent.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { createWorker } from '../../src/worker.js';
 import { TEST_DATABASE_URL } from './database.js';
-import { CHAIN_GRAPH, type WorkerMode, workerModes, workerProcessSettingsSchema } from './processes/settings.js';
+import {
+  CHAIN_GRAPH,
+  type WorkerMode,
+  workerModes,
+  workerProcessSettingsSchema,
+} from './processes/settings.js';
 import { stepsGraph } from './testGraphs.js';
 import { testConfig } from './worker.js';
 
@@ -68,7 +73,11 @@ async function main(): Promise<void> {
   const table = `${pg.escapeIdentifier(schema)}.step_runs`;
   const executions = `${pg.escapeIdentifier(schema)}.executions`;
 
-  const behaviourOf = async (executionId: string, step: string): Promise<WorkerMode> => {
+  /**
+   * Records this run of `step` before anything else, and returns how it behaves: the execution's
+   * `input.behaviour` when set, else the process's mode.
+   */
+  const recordRun = async (executionId: string, step: string): Promise<WorkerMode> => {
     const { rows } = await pool.query<{ behaviour: string | null }>(
       `INSERT INTO ${table} (execution_id, step, pid, worker) VALUES ($1, $2, $3, $4)
        RETURNING (SELECT input->>'behaviour' FROM ${executions} WHERE id = $1) AS behaviour`,
@@ -81,7 +90,7 @@ async function main(): Promise<void> {
   const agent =
     (step: string): AgentFn<{ executionId: string }, { ok: true }> =>
     async (input, ctx) => {
-      const mode = await behaviourOf(input.executionId, step);
+      const mode = await recordRun(input.executionId, step);
       log.info({ executionId: input.executionId, step, mode }, 'step started');
       if (step === 'step2' && mode === 'dieOnStep2') {
         log.warn({ executionId: input.executionId, step }, 'step kills its worker');
@@ -152,6 +161,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  process.stderr.write(`${JSON.stringify({ level: 60, msg: 'worker process failed', err: String(error) })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ level: 60, msg: 'worker process failed', err: String(error) })}\n`,
+  );
   process.exit(1);
 });

@@ -40,7 +40,7 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
         Workspaces: { Directory: path.join(dir, 'workspaces') },
       };
       const logger = createLogger({
-        config: { Level: 'warn', Directory: config.Logging.Directory },
+        config: { Level: 'warn', Directory: config.Logging.Directory, RetainDays: 14 },
         destination: { write: (s: string) => io.stderr.write(s) },
       });
       const worker = await createWorker({ config, logger });

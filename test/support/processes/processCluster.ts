@@ -60,6 +60,7 @@ export interface ProcessCluster {
   waitForStepRuns(id: string, step: string, times?: number, timeoutMs?: number): Promise<StepRun[]>;
   /** the submitting worker (never started): its service reads events and details */
   submitter: Worker;
+  /** kills every child, drops the schema; safe to call twice */
   cleanup(): Promise<void>;
 }
 
@@ -81,6 +82,7 @@ export async function createProcessCluster(): Promise<ProcessCluster> {
   const processes: WorkerProcess[] = [];
   const keepers: { stop(): void }[] = [];
   let n = 0;
+  let cleaned = false;
 
   const start = (options: SpawnOptions = {}): WorkerProcess => {
     const { workerId, ...rest } = options;
@@ -153,9 +155,13 @@ export async function createProcessCluster(): Promise<ProcessCluster> {
         if (runs.filter((r) => r.step === step).length >= times) return runs;
         await new Promise((r) => setTimeout(r, 50));
       }
-      throw new Error(`execution ${id}: ${step} did not start ${times}× in ${timeoutMs} ms: ${JSON.stringify(runs)}`);
+      throw new Error(
+        `execution ${id}: ${step} did not start ${times}× in ${timeoutMs} ms: ${JSON.stringify(runs)}`,
+      );
     },
     async cleanup() {
+      if (cleaned) return;
+      cleaned = true;
       for (const keeper of keepers) keeper.stop();
       // Twice: a keeper may have been spawning a replacement while the first round killed.
       for (let round = 0; round < 2; round++) await Promise.all(processes.map((p) => p.kill()));

@@ -102,7 +102,8 @@ export class WorkerProcess {
       const check = () => {
         const found = this.logs.find(predicate);
         if (found) done(() => resolve(found));
-        else if (this.exit) done(() => reject(new Error(`worker ${this.workerId} exited before the log line`)));
+        else if (this.exit)
+          done(() => reject(new Error(`worker ${this.workerId} exited before the log line`)));
       };
       const timer = setTimeout(
         () => done(() => reject(new Error(`worker ${this.workerId}: no such log line in ${timeoutMs} ms`))),

@@ -1,0 +1,98 @@
+/**
+ * The metrics of CONTRACT §8, on an OpenTelemetry MeterProvider: read by `GET /metrics` in Prometheus text
+ * format, and exported over OTLP when the standard `OTEL_EXPORTER_OTLP_*` variables name an endpoint.
+ * (The Prometheus exporter writes `.` as `_` and adds `_total` to counters: `workflow_started_total`.)
+ */
+import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import type { Resource } from '@opentelemetry/resources';
+import { MeterProvider, type MetricReader, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+
+export interface WorkerMetrics {
+  workflowStarted(graph: string): void;
+  workflowCompleted(graph: string, status: string, durationSeconds?: number): void;
+  agentExecution(agent: string, status: 'completed' | 'failed'): void;
+  checkpointWrite(seconds: number): void;
+  /** gauges read at collection time */
+  observeActive(read: () => number): void;
+  observeQueueDepth(read: () => Record<string, number>): void;
+  /** Prometheus text of every metric */
+  prometheusText(): Promise<string>;
+  shutdown(): Promise<void>;
+}
+
+/** True when the standard variables ask for an OTLP export of this signal. */
+export function otlpConfigured(env: NodeJS.ProcessEnv, signal: 'TRACES' | 'METRICS'): boolean {
+  const exporter = env[`OTEL_${signal}_EXPORTER`];
+  if (exporter && !exporter.split(',').includes('otlp')) return false;
+  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`]);
+}
+
+const seconds = { unit: 's' };
+
+export function createMetrics(options: { resource: Resource; env?: NodeJS.ProcessEnv }): WorkerMetrics {
+  const env = options.env ?? process.env;
+  const prometheus = new PrometheusExporter({ preventServerStart: true });
+  const readers: MetricReader[] = [prometheus];
+  if (otlpConfigured(env, 'METRICS')) {
+    const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000);
+    readers.push(
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter(),
+        exportIntervalMillis: interval,
+      }),
+    );
+  }
+  const provider = new MeterProvider({ resource: options.resource, readers });
+  const meter: Meter = provider.getMeter('prfactory-worker');
+  const started: Counter = meter.createCounter('workflow.started', {
+    description: 'executions first run, by graph',
+  });
+  const completed: Counter = meter.createCounter('workflow.completed', {
+    description: 'executions ended, by graph and final status',
+  });
+  const duration: Histogram = meter.createHistogram('workflow.duration', {
+    ...seconds,
+    description: 'from creation to end, by graph',
+  });
+  const agents: Counter = meter.createCounter('agent.executions', {
+    description: 'agent steps, by agent and status',
+  });
+  const checkpointWrite: Histogram = meter.createHistogram('checkpoint.write.duration', {
+    ...seconds,
+    description: 'one group commit of checkpoints',
+    advice: {
+      explicitBucketBoundaries: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    },
+  });
+  const active = meter.createObservableGauge('workflow.active', {
+    description: 'executions this worker runs now',
+  });
+  const depth = meter.createObservableGauge('queue.depth', { description: 'executions by status' });
+  const serializer = new PrometheusSerializer();
+  const add = (counter: Counter, attributes: Attributes) => counter.add(1, attributes);
+
+  return {
+    workflowStarted: (graph) => add(started, { graph }),
+    workflowCompleted(graph, status, durationSeconds) {
+      add(completed, { graph, status });
+      if (durationSeconds !== undefined) duration.record(durationSeconds, { graph });
+    },
+    agentExecution: (agent, status) => add(agents, { agent, status }),
+    checkpointWrite: (s) => checkpointWrite.record(s),
+    observeActive(read) {
+      active.addCallback((result) => result.observe(read()));
+    },
+    observeQueueDepth(read) {
+      depth.addCallback((result) => {
+        for (const [status, n] of Object.entries(read())) result.observe(n, { status });
+      });
+    },
+    async prometheusText() {
+      const { resourceMetrics } = await prometheus.collect();
+      return serializer.serialize(resourceMetrics);
+    },
+    shutdown: () => provider.shutdown(),
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * Secrets never reach a log line (CONTRACT §8). Paths catch secrets logged as fields (pino's `redact`); this
+ * catches them inside text — an error message that quotes a connection string, a header echoed by a library:
+ * every configured secret value, and the password of any URL, is replaced before a line is written.
+ */
+
+const urlPassword = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@"']+:)([^\s@/"']+)@/gi;
+const bearer = /(\bBearer\s+)[A-Za-z0-9._~+/=-]{8,}/g;
+
+export function createScrubber(secrets: readonly (string | null | undefined)[]): (text: string) => string {
+  // Longest first, so a secret that contains another is replaced whole. Very short values would mangle logs.
+  const values = [...new Set(secrets.filter((s): s is string => !!s && s.length >= 4))].sort(
+    (a, b) => b.length - a.length,
+  );
+  const encoded = values.flatMap((v) => [v, encodeURIComponent(v), JSON.stringify(v).slice(1, -1)]);
+  const unique = [...new Set(encoded)];
+  return (text) => {
+    let out = text.replace(urlPassword, '$1[redacted]@').replace(bearer, '$1[redacted]');
+    for (const secret of unique) if (out.includes(secret)) out = out.split(secret).join('[redacted]');
+    return out;
+  };
+}
+
+/** The secret values of a configuration: API token, database and NATS passwords and tokens. */
+export function secretsOf(config: {
+  Http: { ApiToken: string | null };
+  Database: { Url: string | null };
+  Nats: { Url: string | null } & Record<string, unknown>;
+}): string[] {
+  const secrets: string[] = [];
+  if (config.Http.ApiToken) secrets.push(config.Http.ApiToken);
+  for (const url of [config.Database.Url, config.Nats.Url]) {
+    if (!url) continue;
+    try {
+      const parsed = new URL(url);
+      if (parsed.password) secrets.push(decodeURIComponent(parsed.password));
+    } catch {
+      // not a URL: nothing to extract
+    }
+  }
+  for (const key of ['Password', 'Token']) {
+    const value = config.Nats[key];
+    if (typeof value === 'string' && value) secrets.push(value);
+  }
+  return secrets;
+}
