@@ -23,10 +23,11 @@ import {
   renewLeases,
 } from '../persistence/claim.js';
 import type { Database } from '../persistence/database.js';
-import { handBack } from '../persistence/executions.js';
+import { countByStatus, handBack } from '../persistence/executions.js';
 import { insertEvents } from '../persistence/outbox.js';
+import { executionStatuses } from '../persistence/schema.js';
+import type { Telemetry } from '../telemetry/index.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { StepObserver } from './agentRuntime.js';
 import type { Bus } from './bus.js';
 import { CheckpointWriter } from './checkpointWriter.js';
 import { OutboxRelay } from './relay.js';
@@ -44,7 +45,7 @@ export interface HostDeps {
   log: Logger;
   /** this worker's name in leases */
   owner: string;
-  observer?: StepObserver;
+  telemetry?: Telemetry;
   /** told of every run's end (telemetry, tests) */
   onRunEnd?: (info: { executionId: string; outcome: RunOutcome }) => void;
 }
@@ -71,6 +72,7 @@ export class WorkerHost {
       concurrency: deps.database.kind === 'pglite' ? 1 : 4,
       retryForMs: (deps.config.AgentHost.LeaseSeconds * 1000) / 2,
       onEventsWritten: () => this.relay.notify(),
+      onCommit: ({ durationMs }) => deps.telemetry?.metrics.checkpointWrite(durationMs / 1000),
       log: this.log,
     });
   }
@@ -90,6 +92,7 @@ export class WorkerHost {
     const { AgentHost, AgentFramework } = this.deps.config;
     this.unsubscribeWake = this.deps.bus.onWake(() => this.wake());
     this.relay.start();
+    this.observeGauges();
     this.every((AgentHost.LeaseSeconds * 1000) / 3, () => this.renewLeases());
     this.every(3_600_000, () => this.prune(AgentFramework.CheckpointRetentionDays));
     this.loopDone = this.claimLoop();
@@ -250,7 +253,7 @@ export class WorkerHost {
         bus: this.deps.bus,
         log: this.deps.log,
         subjectPrefix: this.deps.config.Nats.SubjectPrefix,
-        ...(this.deps.observer && { observer: this.deps.observer }),
+        ...(this.deps.telemetry && { telemetry: this.deps.telemetry }),
         onRetryScheduled: (delaySeconds) => this.wakeAfter(delaySeconds),
         onProgress: () => this.endIsolation(executionId),
       },
@@ -269,6 +272,21 @@ export class WorkerHost {
       this.deps.onRunEnd?.({ executionId, outcome });
       if (this.state === 'running') this.wake();
     });
+  }
+
+  /** `workflow.active` is read live; `queue.depth` from a count refreshed every 15 s, never per scrape. */
+  private observeGauges(): void {
+    const metrics = this.deps.telemetry?.metrics;
+    if (!metrics) return;
+    metrics.observeActive(() => this.runners.size);
+    let depth: Record<string, number> = {};
+    const refresh = async () => {
+      const counts = await countByStatus(this.deps.database.db);
+      depth = Object.fromEntries(executionStatuses.map((status) => [status, counts[status] ?? 0]));
+    };
+    metrics.observeQueueDepth(() => depth);
+    void refresh().catch(() => {});
+    this.every(15_000, refresh);
   }
 
   private endIsolation(executionId: string): void {

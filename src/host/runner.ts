@@ -13,6 +13,8 @@
  * Writes of one execution go through one serial queue; a write that fails stops the runner (never a jammed
  * queue), and a fenced-out write means another worker or a cancel owns the execution now.
  */
+
+import type { Span } from '@opentelemetry/api';
 import {
   type Actor,
   type AnyMachineSnapshot,
@@ -32,7 +34,9 @@ import type { Database } from '../persistence/database.js';
 import { type ExecutionRow, findExecution, handBack } from '../persistence/executions.js';
 import type { EventDraft, ExecutionWrite } from '../persistence/executionWrites.js';
 import { type InboxRow, listKept } from '../persistence/inbox.js';
+import type { Telemetry } from '../telemetry/index.js';
 import type { Logger } from '../telemetry/logger.js';
+import { endWithError, refOf, startChild, startRun } from '../telemetry/tracing.js';
 import { CheckpointGate, provideAgents, type StepObserver } from './agentRuntime.js';
 import type { Bus } from './bus.js';
 import { CheckpointInvalid, migrateSnapshot, validateSnapshot } from './checkpointValidation.js';
@@ -64,7 +68,8 @@ export interface RunnerDeps {
   bus: Bus;
   log: Logger;
   subjectPrefix: string;
-  observer?: StepObserver;
+  /** metrics and traces; absent in tests that do not look at them */
+  telemetry?: Telemetry;
   /** told when the run wrote its first new checkpoint (a taken-over execution made progress) */
   onProgress?: () => void;
   /** told when a retry falls due at a known time, so the host can wake then */
@@ -96,6 +101,7 @@ export class ExecutionRunner {
   private started = false;
   private draining = false;
   private finished = false;
+  private span: Span | undefined;
   private applying: ApplyingResume | undefined;
   /** kept events dropped at the wait, written with the next checkpoint */
   private pendingDrops: { id: string; reason: string }[] = [];
@@ -106,6 +112,8 @@ export class ExecutionRunner {
   private outcome!: (o: RunOutcome) => void;
   readonly done: Promise<RunOutcome>;
   private log: Logger;
+  /** the execution's fields without `state`, which changes as it runs */
+  private baseLog!: Logger;
 
   readonly executionId: string;
   readonly epoch: number;
@@ -171,7 +179,14 @@ export class ExecutionRunner {
     this.lastState = row.state;
     this.attempts = row.attempts;
     this.started = row.started_at !== null;
-    this.log = this.deps.log.child({ executionId: row.id, tenantId: row.tenant_id, graph: row.graph });
+    this.startSpan(row);
+    this.baseLog = this.deps.log.child({
+      executionId: row.id,
+      tenantId: row.tenant_id,
+      graph: row.graph,
+      ...this.traceFields(),
+    });
+    this.log = row.state ? this.baseLog.child({ state: row.state }) : this.baseLog;
 
     const def = this.deps.registry.get(row.graph);
     if (!def) {
@@ -220,7 +235,7 @@ export class ExecutionRunner {
       runSignal: this.stopController.signal,
       timeoutMs: this.deps.config.AgentFramework.AgentTimeout,
       log: this.log,
-      ...(this.deps.observer && { observer: this.deps.observer }),
+      observer: this.stepObserver(),
     });
     const actor = snapshot
       ? createActor(machine, {
@@ -229,10 +244,6 @@ export class ExecutionRunner {
         })
       : createActor(machine, { input: def.createInput(this.workflowInput(row)) });
     this.actor = actor;
-    // What is stored already: the first capture after start() is not progress. A migrated snapshot differs from
-    // what is stored, so its first capture records it under the new version.
-    if (snapshot && version === def.version)
-      this.lastPersistedJson = JSON.stringify(actor.getPersistedSnapshot());
     // An error observer must be subscribed before start(): without one XState rethrows asynchronously.
     actor.subscribe({
       next: (s) => this.capture(s),
@@ -241,6 +252,12 @@ export class ExecutionRunner {
 
     if (this.takenOver) await this.announceTakeOver();
     const kept = checkpoint?.waiting ? await listKept(db, row.id) : [];
+    // What is stored already: the first capture after start() is not progress. A migrated snapshot is not stored:
+    // its first capture records it under the new version — unless a kept resume is about to move it on; then the
+    // resume's checkpoint records it (issue 4: a first capture queued before the resume would settle the wait
+    // with the resume marked applied, and the resume would be lost).
+    if (snapshot && (version === def.version || kept.length > 0))
+      this.lastPersistedJson = JSON.stringify(actor.getPersistedSnapshot());
     if (this.draining) {
       // Shutdown began while this run was loading: hand it back before any step starts.
       await handBack(db, row.id, this.deps.owner, this.epoch);
@@ -256,6 +273,61 @@ export class ExecutionRunner {
       // Restored at its end (an operator retried a finished graph): record the outcome again.
       this.enqueue(() => this.persist(this.captureOf(current), [], false));
     }
+  }
+
+  /** The run's span: a child of the input that caused the run, linked to the execution's first run. */
+  private startSpan(row: ExecutionRow): void {
+    const tracing = this.deps.telemetry?.tracing;
+    if (!tracing) return;
+    this.span = startRun(
+      tracing.tracer,
+      `workflow ${row.graph}`,
+      tracing.contextFrom(row.trace_parent),
+      {
+        'execution.id': row.id,
+        'tenant.id': row.tenant_id,
+        'ticket.key': String(row.ticket.key ?? ''),
+        graph: row.graph,
+      },
+      row.first_span,
+    );
+  }
+
+  private traceFields(): Record<string, string> {
+    if (!this.span) return {};
+    const { traceId, spanId } = this.span.spanContext();
+    return { traceId, spanId };
+  }
+
+  /** One `agent <name>` span per step, a child of the run's span, and the `agent.executions` counter. */
+  private stepObserver(): StepObserver | undefined {
+    const telemetry = this.deps.telemetry;
+    if (!telemetry) return undefined;
+    return {
+      around: async (agent, run) => {
+        const span = this.span
+          ? startChild(telemetry.tracing.tracer, `agent ${agent}`, this.span, {
+              agent,
+              'execution.id': this.executionId,
+            })
+          : undefined;
+        try {
+          const result = await run();
+          telemetry.metrics.agentExecution(agent, 'completed');
+          span?.end();
+          return result;
+        } catch (error) {
+          telemetry.metrics.agentExecution(agent, 'failed');
+          if (span) endWithError(span, errorMessage(error));
+          throw error;
+        }
+      },
+    };
+  }
+
+  private recordEnd(status: 'completed' | 'failed'): void {
+    const seconds = (Date.now() - new Date(this.row.created_at).getTime()) / 1000;
+    this.deps.telemetry?.metrics.workflowCompleted(this.row.graph, status, seconds);
   }
 
   /** A take-over is a failed attempt (the worker died) and the next one starts now: say so, as for a retry. */
@@ -360,6 +432,7 @@ export class ExecutionRunner {
     const events: EventDraft[] = [];
     const common = { state, attempt };
     if (!this.started) events.push({ kind: 'started', status: 'running', fields: common });
+    const firstSpan = this.row.first_span === null && this.span ? refOf(this.span) : undefined;
     const applying = this.applying;
     this.applying = undefined;
     if (applying)
@@ -389,6 +462,7 @@ export class ExecutionRunner {
         graphVersion: def.version,
         view,
         started: true,
+        ...(firstSpan && { firstSpan }),
         ...(withCheckpoint && { attempts: 0, lastError: null }),
       },
       events,
@@ -449,6 +523,10 @@ export class ExecutionRunner {
       return;
     }
     if (withCheckpoint) this.deps.onProgress?.();
+    if (!this.started) this.deps.telemetry?.metrics.workflowStarted(def.id);
+    if (firstSpan) this.row = { ...this.row, first_span: firstSpan };
+    if (outcome === 'completed' || outcome === 'failed') this.recordEnd(outcome);
+    if (state !== this.lastState) this.log = this.baseLog.child({ state });
     this.started = true;
     this.lastState = state;
     if (applying) this.resuming = false;
@@ -541,6 +619,7 @@ export class ExecutionRunner {
       inbox: { dropped, dropAllKept: 'the execution failed before this resume could apply' },
     });
     this.log.error({ reason }, 'execution failed');
+    if (result.ok) this.recordEnd('failed');
     this.announceDropped(result.dropped);
     this.finish(result.ok ? 'failed' : 'leaseLost');
   }
@@ -630,6 +709,12 @@ export class ExecutionRunner {
   private finish(outcome: RunOutcome): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.span) {
+      this.span.setAttribute('run.outcome', outcome);
+      if (outcome === 'failed' || outcome === 'crashed')
+        endWithError(this.span, this.row?.last_error ?? outcome);
+      else this.span.end();
+    }
     this.outcome(outcome);
   }
 }

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { createLogger } from '../../telemetry/logger.js';
+import { secretsOf } from '../../telemetry/redaction.js';
 import { createWorker } from '../../worker.js';
 import type { CliIo } from '../io.js';
 
@@ -21,7 +22,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
         env: io.env,
         onUnknownKey: (k) => unknown.push(k),
       });
-      const log = createLogger({ config: config.Logging });
+      const log = createLogger({ config: config.Logging, secrets: secretsOf(config) });
       for (const key of unknown) log.warn({ key }, 'unknown configuration key ignored');
       const worker = await createWorker({ config, logger: log, http: true });
       await worker.start();
