@@ -177,7 +177,11 @@ async function writeRowsCheckpointsEvents(
         event_seq = e.event_seq + v.events,
         updated_at = now()
       FROM v
+      -- The ANY() lets the planner reach the rows by primary key: it cannot estimate jsonb_to_recordset's
+      -- row count and otherwise hash-joins over a sequential scan of the whole table (0.9 ms at 5,000 rows
+      -- and growing, against 0.1 ms by index, measured with EXPLAIN ANALYZE).
       WHERE e.id = v.id AND e.lease_owner = v.owner AND e.lease_epoch = v.epoch
+        AND e.id = ANY(${writes.map((w) => w.executionId)}::uuid[])
       RETURNING e.id, e.checkpoint_seq, e.event_seq
     ),
     cps AS (
