@@ -6,10 +6,10 @@
  *   npx tsx bench/throughput.ts [count=1000] [concurrency=10]
  */
 import { sql } from 'kysely';
+import { createWorker } from '../src/worker.js';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../test/support/database.js';
 import { recordingAgents, startBody, stepsGraph } from '../test/support/testGraphs.js';
 import { testConfig } from '../test/support/worker.js';
-import { createWorker } from '../src/worker.js';
 
 export async function measureThroughput(count: number, concurrency: number) {
   const schema = uniqueSchema('bench');
@@ -20,32 +20,15 @@ export async function measureThroughput(count: number, concurrency: number) {
   const all = new Promise<void>((r) => {
     resolveAll = r;
   });
-  const worker = await createWorker({
-    config: testConfig(schema, '/tmp/prf-bench-ws', {
-      AgentHost: { MaxConcurrentExecutions: concurrency, BatchSize: concurrency, PollIntervalSeconds: 1, LeaseSeconds: 30 },
-      AgentFramework: { MaxConcurrentWorkflows: 1000 },
-      Database: { PoolSize: 10 },
-    }),
-    graphs: [graph],
-    agents: recordingAgents(keys, []),
-    onRunEnd: ({ outcome }) => {
-      if (outcome === 'completed' && ++completed === count) resolveAll();
-    },
-  });
-  await worker.start();
-  try {
-    // Queue everything first, then measure the host alone.
-    await worker.host.stop(0);
-    const submitter = worker.service;
-    for (let i = 0; i < count; i += 50) {
-      await Promise.all(
-        Array.from({ length: Math.min(50, count - i) }, () => submitter.start(startBody('noop5'), { source: 'library' })),
-      );
-    }
-    await worker.stop();
-    const runner = await createWorker({
+  const newWorker = () =>
+    createWorker({
       config: testConfig(schema, '/tmp/prf-bench-ws', {
-        AgentHost: { MaxConcurrentExecutions: concurrency, BatchSize: concurrency, PollIntervalSeconds: 1, LeaseSeconds: 30 },
+        AgentHost: {
+          MaxConcurrentExecutions: concurrency,
+          BatchSize: concurrency,
+          PollIntervalSeconds: 1,
+          LeaseSeconds: 30,
+        },
         AgentFramework: { MaxConcurrentWorkflows: 1000 },
         Database: { PoolSize: 10 },
       }),
@@ -55,11 +38,27 @@ export async function measureThroughput(count: number, concurrency: number) {
         if (outcome === 'completed' && ++completed === count) resolveAll();
       },
     });
+  try {
+    // Queue everything through a worker whose host is stopped, then measure a fresh worker alone.
+    const submitter = await newWorker();
+    await submitter.start();
+    await submitter.host.stop(0);
+    for (let i = 0; i < count; i += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, count - i) }, () =>
+          submitter.service.start(startBody('noop5'), { source: 'library' }),
+        ),
+      );
+    }
+    await submitter.stop();
+    const runner = await newWorker();
     const started = performance.now();
     await runner.start();
     await all;
     const seconds = (performance.now() - started) / 1000;
-    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM checkpoints`.execute(runner.database.db);
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM checkpoints`.execute(
+      runner.database.db,
+    );
     await runner.stop();
     const checkpoints = Number(rows[0]?.n ?? 0);
     return {
@@ -78,6 +77,12 @@ export async function measureThroughput(count: number, concurrency: number) {
 if (process.argv[1]?.endsWith('throughput.ts')) {
   const count = Number(process.argv[2] ?? 1000);
   const concurrency = Number(process.argv[3] ?? 10);
-  console.log(JSON.stringify({ bench: 'throughput', database: TEST_DATABASE_URL, ...(await measureThroughput(count, concurrency)) }));
+  console.log(
+    JSON.stringify({
+      bench: 'throughput',
+      database: TEST_DATABASE_URL,
+      ...(await measureThroughput(count, concurrency)),
+    }),
+  );
   process.exit(0);
 }
