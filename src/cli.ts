@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
  * The `prfactory-worker` command. `run` (the default) hosts the graphs; `migrate` prepares the database;
- * `demo` runs one ticket end to end on embedded defaults; the client commands (`submit`, `resume`, `cancel`,
+ * `demo` runs one ticket end to end on embedded defaults; `diagram` draws the graphs; the client commands (`submit`, `resume`, `cancel`,
  * `retry`, `status`, `list`) talk to a running worker's HTTP API. Exit codes: 0 success, 1 failure at run
  * time, 2 bad usage or configuration (stderr names the key or argument).
  */
 import { createRequire } from 'node:module';
 import { registerDemoCommand } from './cli/commands/demo.js';
+import { registerDiagramCommand } from './cli/commands/diagram.js';
 import { registerMigrateCommand } from './cli/commands/migrate.js';
 import { registerRunCommand } from './cli/commands/run.js';
 import { registerClientCommands } from './cli/index.js';
@@ -19,5 +20,6 @@ const program = createProgram(io, { version });
 registerRunCommand(program, io);
 registerMigrateCommand(program, io);
 registerDemoCommand(program, io);
+registerDiagramCommand(program, io);
 registerClientCommands(program, io);
 process.exitCode = await runProgram(program, process.argv.slice(2), io);

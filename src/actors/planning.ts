@@ -1,7 +1,7 @@
 /**
- * The planning agents: write the plan, commit it to the plan branch, post it to the ticket. The round is part
- * of every idempotency key, so a new plan after a rejection is a new comment while a re-run of the same round
- * finds the first one.
+ * The planning agents: write the plan (the draft, in planning version 2), review it, commit it to the plan
+ * branch, post it to the ticket. The round is part of every idempotency key, so a new plan after a rejection is
+ * a new comment while a re-run of the same round finds the first one.
  */
 import { idempotencyKey } from './agent.js';
 import { type Agent, clip, LIMITS, ticketRef } from './common.js';
@@ -19,6 +19,31 @@ export const generatePlan: Agent<'generatePlan'> = async (input, { ports, signal
   );
   if (markdown.trim() === '') throw new Error('the model returned an empty plan');
   return { markdown: clip(markdown, LIMITS.plan) };
+};
+
+/**
+ * What the review checks in a draft, as notes for the person who approves it. A structural review, without a
+ * model: the LLM port has no review call yet, and a deterministic check already catches the drafts nobody
+ * should be asked to approve (no heading, no steps). Pure, so a re-run gives the same notes.
+ */
+export function reviewNotes(markdown: string): string[] {
+  const notes: string[] = [];
+  if (!/^#{1,6}\s+\S/m.test(markdown)) notes.push('the plan has no heading');
+  if (!/^\s*(?:[-*+]|\d+[.)])\s+\S/m.test(markdown)) notes.push('the plan lists no steps');
+  if (markdown.length > LIMITS.plan) notes.push(`the plan was cut at ${LIMITS.plan} characters`);
+  return notes;
+}
+
+/** planning version 2: checks the draft; the reviewed plan is the draft with the review's notes, if any. */
+export const reviewPlan: Agent<'reviewPlan'> = async (input, { signal, log }) => {
+  signal.throwIfAborted();
+  const draft = input.markdown.trim();
+  if (draft === '') throw new Error('the draft plan is empty');
+  const notes = reviewNotes(draft);
+  if (notes.length > 0) log.info({ round: input.round, notes }, 'plan review noted problems');
+  const markdown =
+    notes.length === 0 ? draft : [draft, '', '## Review notes', '', ...notes.map((n) => `- ${n}`)].join('\n');
+  return { markdown: clip(markdown, LIMITS.plan + 1_000), notes };
 };
 
 export const commitPlan: Agent<'commitPlan'> = async (input, { ports, signal, log }) => {
@@ -69,4 +94,4 @@ export const postPlan: Agent<'postPlan'> = async (input, { ports, signal }) => {
   return { commentId: id };
 };
 
-export const planningAgents = { generatePlan, commitPlan, postPlan };
+export const planningAgents = { generatePlan, reviewPlan, commitPlan, postPlan };

@@ -49,6 +49,14 @@ export interface AgentIO {
     input: StepInput & { description: string; round: number; rejections: Rejection[] };
     output: { markdown: string };
   };
+  /**
+   * planning version 2: checks the draft before anyone sees it; `markdown` is the reviewed plan (the draft with
+   * the review's notes appended when it has any)
+   */
+  reviewPlan: {
+    input: StepInput & { markdown: string; round: number };
+    output: { markdown: string; notes: string[] };
+  };
   /** `baseCommit` absent (standalone planning): the agent bases the plan branch on the default branch head */
   commitPlan: {
     input: RepositoryStepInput & {
@@ -95,6 +103,7 @@ export const agentKeys = [
   'processAnswers',
   'postRefinedDescription',
   'generatePlan',
+  'reviewPlan',
   'commitPlan',
   'postPlan',
   'checkPolicy',

@@ -1,12 +1,15 @@
 /**
- * The `planning` graph (CONTRACT §1): plan → (commit ∥ post) → wait for `plan_approved` / `plan_rejected` →
- * done, or a new round; the fifth rejection ends in `rejectedTooOften` (status `failed`).
+ * The `planning` graph (CONTRACT §1), version 2: draft → review → (commit ∥ post) → wait for `plan_approved` /
+ * `plan_rejected` → done, or a new round; the fifth rejection ends in `rejectedTooOften` (status `failed`).
+ * Version 1 (one `generatePlan` step instead of draft and review) is in `src/machines/v1/planning.ts`; its
+ * checkpoints are migrated by `migrations[1]`.
  */
 import { workflowInputSchema } from './domain.js';
 import { agentFailedState, rejectedTooOftenState } from './fragments/common.js';
 import { workflowContext } from './fragments/context.js';
 import { planningSetup, planningStates } from './fragments/planning.js';
 import type { GraphDefinition } from './graph.js';
+import { planningV1ToV2 } from './migrations.js';
 
 export const planningMachine = planningSetup.createMachine({
   id: 'planning',
@@ -21,7 +24,8 @@ export const planningMachine = planningSetup.createMachine({
 
 export const planningGraph: GraphDefinition<typeof planningMachine> = {
   id: 'planning',
-  version: 1,
+  version: 2,
   machine: planningMachine,
   createInput: (input) => workflowInputSchema.parse(input),
+  migrations: { 1: planningV1ToV2([]) },
 };

@@ -3,6 +3,9 @@
  * phase is the very fragment its standalone graph uses, nested under its name (`refinement.awaitingAnswers`,
  * `planning.awaitingApproval`, `implementation.implement`…); a phase's final `done` hands over to the next. The
  * whole execution's final states are at the top: `done`, `skipped`, `rejectedTooOften`, `agentFailed`.
+ *
+ * Version 2 holds planning version 2 (draft and review instead of one `generatePlan` step); version 1 is in
+ * `src/machines/v1/prfactory.ts` and its checkpoints are migrated by `migrations[1]`.
  */
 import { assign, setup } from 'xstate';
 import { type WorkflowInput, workflowInputSchema } from './domain.js';
@@ -24,6 +27,7 @@ import {
 import { planningActors, planningGuards, planningStates } from './fragments/planning.js';
 import { refinementActors, refinementGuards, refinementStates } from './fragments/refinement.js';
 import type { GraphDefinition } from './graph.js';
+import { planningV1ToV2 } from './migrations.js';
 
 export const prfactorySetup = setup({
   types: {
@@ -54,7 +58,8 @@ export const prfactoryMachine = prfactorySetup.createMachine({
 
 export const prfactoryGraph: GraphDefinition<typeof prfactoryMachine> = {
   id: 'prfactory',
-  version: 1,
+  version: 2,
   machine: prfactoryMachine,
   createInput: (input) => workflowInputSchema.parse(input),
+  migrations: { 1: planningV1ToV2(['planning']) },
 };

@@ -7,12 +7,27 @@ import { implementationGraph } from './implementation.js';
 import { planningGraph } from './planning.js';
 import { prfactoryGraph } from './prfactory.js';
 import { refinementGraph } from './refinement.js';
+import { planningGraphV1 } from './v1/planning.js';
+import { prfactoryGraphV1 } from './v1/prfactory.js';
 
-/** The four graphs of CONTRACT §1, version 1. */
+/**
+ * The four graphs of CONTRACT §1, every version this code knows. The latest of each runs new executions and
+ * restores every checkpoint (older ones through its `migrations`); the older versions stay registered so that
+ * `getVersion` can name what a checkpoint of that version may hold (fixtures, tests, tools).
+ *
+ * | graph | versions |
+ * | --- | --- |
+ * | refinement | 1 |
+ * | planning | 1, 2 (plan generation split into draft and review) |
+ * | implementation | 1 |
+ * | prfactory | 1, 2 (with planning 2) |
+ */
 export const builtInGraphs: readonly GraphDefinition[] = [
   refinementGraph,
+  planningGraphV1,
   planningGraph,
   implementationGraph,
+  prfactoryGraphV1,
   prfactoryGraph,
 ];
 

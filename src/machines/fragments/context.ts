@@ -42,6 +42,8 @@ export interface WorkflowContext {
   planBranch: string;
   planPath: string;
   plan?: Plan;
+  /** planning version 2: what the review of this round's draft noted (empty: nothing to note) */
+  planReview?: { round: number; notes: string[] };
   approval?: { by: string; comment?: string };
 
   // implementation

@@ -1,7 +1,13 @@
 /**
- * The planning states: generate a plan → (commit it to the plan branch ∥ post it to the ticket) → wait for a
- * person → approved: done · rejected: a new round with the reason in context, until the fifth rejection fails
- * the execution. Used as the whole `planning` graph and as the `planning` state of `prfactory`.
+ * The planning states, version 2: draft a plan → review the draft → (commit it to the plan branch ∥ post it to
+ * the ticket) → wait for a person → approved: done · rejected: a new round with the reason in context, until
+ * the fifth rejection fails the execution. Used as the whole `planning` graph and as the `planning` state of
+ * `prfactory`.
+ *
+ * Version 1 (`src/machines/v1/planningStates.ts`) generated the plan in one state, `generatePlan`; version 2
+ * splits it into `draftPlan` (the same `generatePlan` agent, invoked as child `draftPlan`) and `reviewPlan`.
+ * A version-1 checkpoint in `generatePlan` is moved to `draftPlan` by the graphs' migrations
+ * (`src/machines/migrations.ts`); every other version-1 state exists unchanged here.
  */
 import { assign, setup } from 'xstate';
 import { type Rejection, slot } from '../agent-io.js';
@@ -22,6 +28,7 @@ export const MAX_PLAN_REJECTIONS = 5;
 
 export const planningActors = {
   generatePlan: slot('generatePlan'),
+  reviewPlan: slot('reviewPlan'),
   commitPlan: slot('commitPlan'),
   postPlan: slot('postPlan'),
 };
@@ -59,12 +66,13 @@ export function rejectedTooOftenReason(times: number, lastReason: string): strin
 
 /** `{ initial, states }` of planning; `done` is its final state. */
 export const planningStates = planningSetup.createStateConfig({
-  initial: 'generatePlan',
+  initial: 'draftPlan',
   states: {
-    generatePlan: {
+    /** the model writes this round's draft (agent `generatePlan`, run as child `draftPlan`) */
+    draftPlan: {
       invoke: {
         src: 'generatePlan',
-        id: 'generatePlan',
+        id: 'draftPlan',
         input: ({ context: c }) => ({
           executionId: c.executionId,
           tenantId: c.tenantId,
@@ -74,12 +82,34 @@ export const planningStates = planningSetup.createStateConfig({
           rejections: c.rejections,
         }),
         onDone: {
-          target: 'publishPlan',
+          target: 'reviewPlan',
           actions: assign({
             plan: ({ context, event }) => ({ branch: context.planBranch, markdown: event.output.markdown }),
           }),
         },
         onError: onAgentError('generatePlan'),
+      },
+    },
+    /** the draft is checked before anyone sees it; the reviewed plan is what is committed and posted */
+    reviewPlan: {
+      invoke: {
+        src: 'reviewPlan',
+        id: 'reviewPlan',
+        input: ({ context: c }) => ({
+          executionId: c.executionId,
+          tenantId: c.tenantId,
+          ticket: c.ticket,
+          markdown: c.plan?.markdown ?? '',
+          round: c.round,
+        }),
+        onDone: {
+          target: 'publishPlan',
+          actions: assign({
+            plan: ({ context, event }) => ({ branch: context.planBranch, markdown: event.output.markdown }),
+            planReview: ({ context, event }) => ({ round: context.round, notes: event.output.notes }),
+          }),
+        },
+        onError: onAgentError('reviewPlan'),
       },
     },
     /** both regions must finish before the plan is shown to a person */
@@ -169,7 +199,7 @@ export const planningStates = planningSetup.createStateConfig({
             })),
           },
           {
-            target: 'generatePlan',
+            target: 'draftPlan',
             actions: assign(({ context, event }) => ({
               rejections: [...context.rejections, rejectionOf(event)],
               round: context.round + 1,

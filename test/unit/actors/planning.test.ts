@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commitPlan, generatePlan, postPlan } from '../../../src/actors/planning.js';
+import { commitPlan, generatePlan, postPlan, reviewPlan } from '../../../src/actors/planning.js';
 import { agentContext, fakeWorld, step } from './fake-ports.js';
 
 const plan = { branch: 'prfactory/plan/proj-7', path: '.prfactory/plans/PROJ-7.md', markdown: '# Plan' };
@@ -12,6 +12,23 @@ describe('planning agents', () => {
       agentContext(world),
     );
     expect(out.markdown).toBe('# Plan round 2\n\nRejections: too big');
+  });
+
+  it('reviewPlan passes a sound draft on unchanged and notes what a person should not be asked to approve', async () => {
+    const world = fakeWorld();
+    const sound = '# Plan\n\n1. add the flag\n2. test it';
+    expect(await reviewPlan({ ...step(), markdown: `${sound}\n`, round: 1 }, agentContext(world))).toEqual({
+      markdown: sound,
+      notes: [],
+    });
+    const poor = await reviewPlan({ ...step(), markdown: 'do it', round: 2 }, agentContext(world));
+    expect(poor.notes).toEqual(['the plan has no heading', 'the plan lists no steps']);
+    expect(poor.markdown).toBe(
+      'do it\n\n## Review notes\n\n- the plan has no heading\n- the plan lists no steps',
+    );
+    await expect(reviewPlan({ ...step(), markdown: '  ', round: 1 }, agentContext(world))).rejects.toThrow(
+      'the draft plan is empty',
+    );
   });
 
   it('commitPlan commits the plan file to the plan branch, once per round, from the pinned base', async () => {

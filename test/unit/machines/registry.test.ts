@@ -30,14 +30,20 @@ function nodes(graph: GraphDefinition) {
 }
 
 describe('graph registry', () => {
-  it('holds the four graphs of CONTRACT §1, version 1', () => {
+  it('holds the four graphs of CONTRACT §1 at their latest versions, and every older version', () => {
     const registry = new GraphRegistry(builtInGraphs);
     expect(registry.list().map((g) => [g.id, g.version])).toEqual([
       ['implementation', 1],
-      ['planning', 1],
-      ['prfactory', 1],
+      ['planning', 2],
+      ['prfactory', 2],
       ['refinement', 1],
     ]);
+    expect(registry.versions('planning')).toEqual([1, 2]);
+    expect(registry.versions('prfactory')).toEqual([1, 2]);
+    // the latest version migrates every older one
+    for (const id of ['planning', 'prfactory']) {
+      expect(Object.keys(registry.get(id)?.migrations ?? {})).toEqual(['1']);
+    }
     expect(registry.has('prfactory')).toBe(true);
     expect(registry.has('nope')).toBe(false);
     expect(registry.get('nope')).toBeUndefined();

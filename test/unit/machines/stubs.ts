@@ -38,6 +38,7 @@ const defaults: { [K in AgentKey]: StubFn<K> } = {
   processAnswers: () => ({ description: 'refined description' }),
   postRefinedDescription: () => ({ commentId: 'c-refined' }),
   generatePlan: (input) => ({ markdown: `# Plan, round ${input.round}` }),
+  reviewPlan: (input) => ({ markdown: input.markdown, notes: [] }),
   commitPlan: (input) => ({
     branch: input.branch,
     commit: `plan${input.round}`,
@@ -77,6 +78,7 @@ export function stubAgents(overrides: StubOverrides = {}, calls: Call[] = []) {
     processAnswers: stub('processAnswers', pick('processAnswers'), calls),
     postRefinedDescription: stub('postRefinedDescription', pick('postRefinedDescription'), calls),
     generatePlan: stub('generatePlan', pick('generatePlan'), calls),
+    reviewPlan: stub('reviewPlan', pick('reviewPlan'), calls),
     commitPlan: stub('commitPlan', pick('commitPlan'), calls),
     postPlan: stub('postPlan', pick('postPlan'), calls),
     checkPolicy: stub('checkPolicy', pick('checkPolicy'), calls),
