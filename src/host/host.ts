@@ -31,7 +31,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Bus } from './bus.js';
 import { CheckpointWriter } from './checkpointWriter.js';
 import { OutboxRelay } from './relay.js';
-import { ExecutionRunner, type RunOutcome } from './runner.js';
+import { ExecutionRunner, type RunnerDeps, type RunOutcome } from './runner.js';
 
 export type HostState = 'created' | 'running' | 'draining' | 'stopped';
 
@@ -46,6 +46,8 @@ export interface HostDeps {
   /** this worker's name in leases */
   owner: string;
   telemetry?: Telemetry;
+  /** XState inspection of every actor this host runs (development) */
+  inspect?: RunnerDeps['inspect'];
   /** told of every run's end (telemetry, tests) */
   onRunEnd?: (info: { executionId: string; outcome: RunOutcome }) => void;
 }
@@ -64,6 +66,15 @@ export class WorkerHost {
   private timers: NodeJS.Timeout[] = [];
   private unsubscribeWake: (() => void) | undefined;
   private readonly log: Logger;
+  /** Issue 5 (readiness): see {@link firstClaim} */
+  private firstClaimDone: () => void = () => {};
+  /**
+   * Resolves after the claim loop's first pass that reached the database (or when the loop ends before one):
+   * the last condition of readiness, told to systemd as `READY=1` by the `run` command.
+   */
+  readonly firstClaim = new Promise<void>((resolve) => {
+    this.firstClaimDone = resolve;
+  });
 
   constructor(private readonly deps: HostDeps) {
     this.log = deps.log.child({ component: 'host', worker: deps.owner });
@@ -162,6 +173,7 @@ export class WorkerHost {
       let full = false;
       try {
         full = await this.claimOnce();
+        this.firstClaimDone();
       } catch (error) {
         this.log.warn({ err: (error as Error).message }, 'claim failed; retried at the next poll');
       }
@@ -172,6 +184,7 @@ export class WorkerHost {
       });
       this.sleeper = undefined;
     }
+    this.firstClaimDone(); // stopped before a pass succeeded: nobody waits for readiness forever
   }
 
   /** Claims what this worker has room for; true when it got all it asked for (more may be waiting). */
@@ -254,6 +267,7 @@ export class WorkerHost {
         log: this.deps.log,
         subjectPrefix: this.deps.config.Nats.SubjectPrefix,
         ...(this.deps.telemetry && { telemetry: this.deps.telemetry }),
+        ...(this.deps.inspect && { inspect: this.deps.inspect }),
         onRetryScheduled: (delaySeconds) => this.wakeAfter(delaySeconds),
         onProgress: () => this.endIsolation(executionId),
       },

@@ -20,6 +20,8 @@ import {
   type AnyMachineSnapshot,
   type AnyStateMachine,
   createActor,
+  type InspectionEvent,
+  type Observer,
   type Snapshot,
 } from 'xstate';
 import type { AgentFn } from '../actors/agent.js';
@@ -70,6 +72,8 @@ export interface RunnerDeps {
   subjectPrefix: string;
   /** metrics and traces; absent in tests that do not look at them */
   telemetry?: Telemetry;
+  /** XState inspection (`run --inspect`): every actor this runner creates reports to it */
+  inspect?: Observer<InspectionEvent>;
   /** told when the run wrote its first new checkpoint (a taken-over execution made progress) */
   onProgress?: () => void;
   /** told when a retry falls due at a known time, so the host can wake then */
@@ -234,15 +238,25 @@ export class ExecutionRunner {
       gate: this.gate,
       runSignal: this.stopController.signal,
       timeoutMs: this.deps.config.AgentFramework.AgentTimeout,
-      log: this.log,
+      // Issue 5: through the run's current logger, which persist() replaces at every state change, so an
+      // agent's lines carry the state it runs in (the logger captured here would have the claim-time state).
+      log: {
+        info: (obj, msg) => this.log.info(obj, msg),
+        warn: (obj, msg) => this.log.warn(obj, msg),
+        debug: (obj, msg) => this.log.debug(obj, msg),
+      },
       observer: this.stepObserver(),
     });
     const actor = snapshot
       ? createActor(machine, {
           snapshot: snapshot as unknown as Snapshot<unknown>,
           input: undefined as never,
+          ...(this.deps.inspect && { inspect: this.deps.inspect }),
         })
-      : createActor(machine, { input: def.createInput(this.workflowInput(row)) });
+      : createActor(machine, {
+          input: def.createInput(this.workflowInput(row)),
+          ...(this.deps.inspect && { inspect: this.deps.inspect }),
+        });
     this.actor = actor;
     // An error observer must be subscribed before start(): without one XState rethrows asynchronously.
     actor.subscribe({
