@@ -55,7 +55,7 @@ export async function openDatabase(config: Config['Database'], log?: DatabaseLog
     // An idle client's error (the server restarted) must not crash the process; the next query reconnects.
     pool.on('error', (error) => log?.warn({ err: error.message }, 'idle database connection lost'));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
+    await createSchema(db, schema);
     return {
       db,
       kind: 'pg',
@@ -78,6 +78,16 @@ export async function openDatabase(config: Config['Database'], log?: DatabaseLog
       if (!pglite.closed) await pglite.close();
     },
   };
+}
+
+/** Creates the schema if needed; two workers doing so at once race on the catalog, and the loser is fine. */
+async function createSchema(db: Kysely<DB>, schema: string): Promise<void> {
+  try {
+    await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== '23505' && code !== '42P06') throw error;
+  }
 }
 
 async function ping(db: Kysely<DB>): Promise<boolean> {

@@ -1,11 +1,19 @@
-/** Applies the migrations in `migrations/` (compiled in, never read from disk at run time). */
-import { type Kysely, type Migration, Migrator } from 'kysely';
+/**
+ * Applies the migrations in `migrations/` (compiled in, never read from disk at run time), each in its own
+ * transaction, under an advisory lock so that workers starting together migrate once.
+ *
+ * Why not kysely's Migrator: it checks for its tables with the introspector, which lists every table of every
+ * schema of the database; when another schema is dropped meanwhile (parallel tests, another tenant's
+ * deployment) that listing fails with "schema … does not exist". Reading our own table is enough.
+ */
+import { type Kysely, type Migration, sql } from 'kysely';
 import * as initial from './migrations/0001_initial.js';
 import type { DB } from './schema.js';
 
-const migrations: Record<string, Migration> = {
-  '0001_initial': initial,
-};
+const migrations: [name: string, migration: Migration][] = [['0001_initial', initial]];
+
+/** Arbitrary, fixed: serialises migrations of one schema across workers. */
+const MIGRATION_LOCK_KEY = 7_402_310;
 
 export class MigrationError extends Error {
   override readonly name = 'MigrationError';
@@ -14,17 +22,33 @@ export class MigrationError extends Error {
 
 /** Returns the names of the migrations applied now (empty when the schema was current). */
 export async function migrateToLatest(db: Kysely<DB>, schema: string): Promise<string[]> {
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => migrations },
-    migrationTableSchema: schema,
+  const untyped = db as unknown as Kysely<unknown>;
+  // Under the lock: two workers creating the same schema or table at once would otherwise collide.
+  await untyped.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY}, hashtext(${schema}))`.execute(trx);
+    await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(trx);
+    await sql`CREATE TABLE IF NOT EXISTS ${sql.id(schema, 'schema_migrations')} (
+      name text PRIMARY KEY,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`.execute(trx);
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new MigrationError(`migration ${failed} failed: ${(error as Error).message ?? String(error)}`, {
-      cause: error,
-    });
+  const applied: string[] = [];
+  for (const [name, migration] of migrations) {
+    try {
+      const done = await untyped.transaction().execute(async (trx) => {
+        await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY}, hashtext(${schema}))`.execute(trx);
+        const { rows } = await sql`SELECT 1 FROM ${sql.id(schema, 'schema_migrations')} WHERE name = ${name}`.execute(
+          trx,
+        );
+        if (rows.length > 0) return false;
+        await migration.up(trx);
+        await sql`INSERT INTO ${sql.id(schema, 'schema_migrations')} (name) VALUES (${name})`.execute(trx);
+        return true;
+      });
+      if (done) applied.push(name);
+    } catch (error) {
+      throw new MigrationError(`migration ${name} failed: ${(error as Error).message}`, { cause: error });
+    }
   }
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  return applied;
 }
