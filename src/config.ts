@@ -121,7 +121,17 @@ export const configSchema = z.object({
     .prefault({}),
   Nats: z
     .object({
-      Url: nullableString.default(null).describe('nats://… ; null: no NATS, an in-process bus'),
+      Url: nullableString
+        .refine(
+          (url) =>
+            url === null ||
+            url.split(',').every((server) => /^((nats|tls):\/\/)?[^\s/]+$/i.test(server.trim())),
+          'must be nats://host:port or tls://host:port (several comma-separated)',
+        )
+        .default(null)
+        .describe(
+          'nats://… or tls://… (comma-separated for several servers); null: no NATS, an in-process bus',
+        ),
       SubjectPrefix: z
         .string()
         .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be NATS subject tokens')

@@ -33,4 +33,12 @@ export type { LifecycleEvent, RejectedInput } from './host/events.js';
 export type { ExecutionDetails, ExecutionService, ExecutionSummary } from './host/service.js';
 export { agentSlot, type GraphDefinition, type PersistedSnapshot } from './machines/graph.js';
 export { builtInGraphs, GraphRegistry } from './machines/registry.js';
+export { type NatsNames, natsNames } from './transport/nats/names.js';
+export {
+  type InputMessage,
+  type InputPublisherOptions,
+  type PublishedInput,
+  publishInput,
+} from './transport/nats/publish.js';
+export type { NatsTransportOptions } from './transport/nats/transport.js';
 export { createWorker, type Worker, type WorkerOptions } from './worker.js';

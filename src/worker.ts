@@ -9,7 +9,7 @@ import type { Ports } from './actors/ports.js';
 import { type Config, type ConfigInput, parseConfig, workerIdOf } from './config.js';
 import { type Bus, InProcessBus } from './host/bus.js';
 import { createExecutionService } from './host/executionService.js';
-import { WorkerHost } from './host/host.js';
+import { type HostDeps, WorkerHost } from './host/host.js';
 import { Intake } from './host/intake.js';
 import type { RunOutcome } from './host/runner.js';
 import type { ExecutionService } from './host/service.js';
@@ -18,8 +18,10 @@ import type { GraphDefinition } from './machines/graph.js';
 import { builtInGraphs, GraphRegistry } from './machines/registry.js';
 import { type Database, openDatabase, redactUrl } from './persistence/database.js';
 import { migrateToLatest } from './persistence/migrate.js';
+import { createTelemetry, type Telemetry } from './telemetry/index.js';
 import { type Logger, silentLogger } from './telemetry/logger.js';
 import { createHttpServer } from './transport/http/server.js';
+import { createNatsTransport, type NatsTransportOptions } from './transport/nats/transport.js';
 
 export interface WorkerOptions {
   /** a validated configuration, or raw keys validated here (defaults fill the rest) */
@@ -31,8 +33,14 @@ export interface WorkerOptions {
   /** adapters replacing the defaults chosen by configuration */
   ports?: Partial<Ports>;
   logger?: Logger;
-  /** the bus; default: in-process (NATS comes through its own transport) */
+  /** the bus; default: over NATS when `Nats.Url` is set, else in-process */
   bus?: Bus;
+  /** tuning of the NATS transport (used when `Nats.Url` is set); the defaults are the contract's */
+  nats?: NatsTransportOptions;
+  /** the environment the OpenTelemetry exporters read (`OTEL_*`); default: process.env */
+  telemetryEnv?: NodeJS.ProcessEnv;
+  /** XState inspection of every actor (`run --inspect`); context must be sanitized by the observer */
+  inspect?: HostDeps['inspect'];
   /** serve the HTTP API on Http.Host:Http.Port */
   http?: boolean;
   /** told of every run's end on this worker */
@@ -46,6 +54,7 @@ export interface Worker {
   readonly registry: GraphRegistry;
   readonly service: ExecutionService;
   readonly host: WorkerHost;
+  readonly telemetry: Telemetry;
   /** the HTTP API's address once started with `http: true` */
   readonly url: string | undefined;
   /** migrate, start claiming, and listen when `http` is set */
@@ -82,9 +91,29 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
   );
   const database = await openDatabase(config.Database, log);
   const ports: Ports = { ...createDefaultPorts({ config, db: database.db }), ...options.ports };
-  const bus = options.bus ?? new InProcessBus();
+
+  // NATS (when configured): connected now, so that the host publishes through it from its first event; a worker
+  // told to use NATS does not start without it.
+  const nats = config.Nats.Url
+    ? await createNatsTransport(config, {
+        name: id,
+        log,
+        ...(options.nats && { options: options.nats }),
+      }).catch(async (error: unknown) => {
+        await database.close();
+        throw error;
+      })
+    : undefined;
+  const bus = options.bus ?? nats?.bus ?? new InProcessBus();
+  const telemetry = createTelemetry({
+    workerId: id,
+    tracingEnabled: config.AgentFramework.EnableTracing,
+    ...(options.telemetryEnv && { env: options.telemetryEnv }),
+  });
   const host = new WorkerHost({
     config,
+    telemetry,
+    ...(options.inspect && { inspect: options.inspect }),
     database,
     registry,
     agents,
@@ -98,14 +127,21 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
     db: database.db,
     registry,
     wake: () => bus.wake(),
+    // Issue 5: a cancellation ends an execution on the worker that took the request, not in a runner.
+    onCancelled: ({ graph, createdAt }) =>
+      telemetry.metrics.workflowCompleted(graph, 'cancelled', (Date.now() - createdAt.getTime()) / 1000),
     onDropped: (dropped) => {
       for (const d of dropped) {
-        void bus.publishRejected({
-          subject: `${config.Nats.SubjectPrefix}.executions.${d.executionId}.resume`,
-          reason: d.reason,
-          messageId: d.id,
-          at: new Date().toISOString(),
-        });
+        bus
+          .publishRejected({
+            subject: `${config.Nats.SubjectPrefix}.executions.${d.executionId}.resume`,
+            reason: d.reason,
+            messageId: d.id,
+            at: new Date().toISOString(),
+          })
+          .catch((error: unknown) =>
+            log.warn({ eventId: d.id, err: (error as Error).message }, 'rejected notice not published'),
+          );
       }
     },
   });
@@ -116,9 +152,17 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
     readinessChecks: {
       database: () => database.ping(),
       host: async () => host.status === 'running',
+      ...(nats && { nats: async () => nats.isReady() }),
     },
   });
-  const http = options.http ? createHttpServer({ service, config: config.Http, logger: log }) : undefined;
+  const http = options.http
+    ? createHttpServer({
+        service,
+        config: config.Http,
+        logger: log,
+        metrics: () => telemetry.metrics.prometheusText(),
+      })
+    : undefined;
   let url: string | undefined;
 
   return {
@@ -128,20 +172,26 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
     registry,
     service,
     host,
+    telemetry,
     get url() {
       return url;
     },
     async start() {
       const applied = await migrateToLatest(database.db, database.schema);
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
+      await nats?.ensureStreams();
       host.start();
+      nats?.startIntake(service);
       if (http) url = (await http.listen()).url;
       log.info({ worker: id, url }, 'worker started');
     },
     async stop(timeoutMs?: number) {
+      await nats?.stopIntake(); // first: what is taken from NATS is committed and acknowledged, nothing more taken
       await http?.close();
       await host.stop(timeoutMs);
+      await telemetry.shutdown(); // flushes spans and metrics still buffered
       await bus.close();
+      await nats?.close();
       await database.close();
       log.info({ worker: id }, 'worker stopped');
     },

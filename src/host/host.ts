@@ -231,7 +231,7 @@ export class WorkerHost {
         'in',
         failed.map((f) => f.id),
       )
-      .returning(['id', 'event_seq', 'state', 'attempts', 'last_error', 'graph', 'tenant_id'])
+      .returning(['id', 'event_seq', 'state', 'attempts', 'last_error', 'graph', 'tenant_id', 'created_at'])
       .execute();
     await insertEvents(
       trx,
@@ -248,8 +248,12 @@ export class WorkerHost {
         error: r.last_error ?? 'lease expired too often',
       })),
     );
-    for (const r of rows)
+    for (const r of rows) {
       this.log.error({ executionId: r.id, err: r.last_error }, 'execution failed: its worker kept dying');
+      // Issue 5: an ending counts in workflow.completed, whichever worker's sweep ended it.
+      const seconds = (Date.now() - new Date(r.created_at).getTime()) / 1000;
+      this.deps.telemetry?.metrics.workflowCompleted(r.graph, 'failed', seconds);
+    }
     this.relay.notify();
   }
 

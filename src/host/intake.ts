@@ -48,6 +48,8 @@ export interface IntakeDeps {
   onDropped?(dropped: { id: string; executionId: string; reason: string }[]): void;
   /** `jira` tickets are refused unless a Jira connection is configured */
   jiraConfigured?: boolean;
+  /** Issue 5: told after a cancel commits (`workflow.completed` counts it as an ending with status cancelled) */
+  onCancelled?(info: { executionId: string; graph: string; createdAt: Date }): void;
 }
 
 /** JSON with sorted keys: the same content always hashes the same, whatever order its keys came in. */
@@ -236,7 +238,7 @@ export class Intake {
     const request = parseInput(cancelRequestSchema, body ?? {}, 'cancel request');
     checkPathId(executionId, request.executionId);
     assertExecutionId(executionId);
-    const { result, dropped } = await this.transaction(async (trx) => {
+    const { result, dropped, ended } = await this.transaction(async (trx) => {
       const row = checkOwnership(await lockExecution(trx, executionId), executionId, request.tenantId);
       if (finishedStatuses.includes(row.status)) {
         throw new ConflictError('ALREADY_FINISHED', `execution ${executionId} is ${row.status}`, executionId);
@@ -269,8 +271,10 @@ export class Intake {
       return {
         result: { executionId, status: 'cancelled' as const, created: true },
         dropped: droppedRows.map((d) => ({ id: d.id, executionId, reason: 'the execution was cancelled' })),
+        ended: { executionId, graph: row.graph, createdAt: new Date(row.created_at) },
       };
     });
+    this.deps.onCancelled?.(ended);
     if (dropped.length > 0) this.deps.onDropped?.(dropped);
     this.deps.wake(); // a worker running it learns at once (lease check) instead of at its next renewal
     return result;

@@ -717,6 +717,7 @@ export class ExecutionRunner {
       ...(failing && { inbox: { dropAllKept: 'the execution failed before this resume could apply' } }),
     });
     if (result.ok && !failing) this.deps.onRetryScheduled?.(decision.delaySeconds);
+    if (result.ok && failing) this.recordEnd('failed'); // Issue 5: an ending counts in workflow.completed
     this.finish(result.ok ? (failing ? 'failed' : 'retrying') : 'leaseLost');
   }
 

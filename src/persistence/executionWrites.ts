@@ -229,7 +229,17 @@ async function reviveSuspensions(trx: Transaction<DB>, held: ExecutionWrite[]): 
   if (resumable.size > 0) {
     await trx
       .updateTable('executions')
-      .set({ status: 'pending', run_at: sql`now()` })
+      .set({
+        status: 'pending',
+        run_at: sql`now()`,
+        // Issue 5: the run this wakes is caused by the first kept resume (the one a waiting state applies
+        // first), so its traceparent (or none, as intake does for a resume that wakes a `suspended` execution)
+        // becomes the run's parent (CONTRACT §8). Intake leaves a kept resume's traceparent in the inbox.
+        trace_parent: sql`(
+          SELECT i.trace_parent FROM inbox AS i
+          WHERE i.execution_id = executions.id AND i.status = 'kept'
+          ORDER BY i.received_seq LIMIT 1)`,
+      })
       .where('id', 'in', [...resumable])
       .execute();
   }

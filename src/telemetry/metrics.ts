@@ -8,6 +8,7 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { Resource } from '@opentelemetry/resources';
 import { MeterProvider, type MetricReader, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { envNumber, otlpConfigured, otlpHttpOptions } from './otlpEnv.js';
 
 export interface WorkerMetrics {
   workflowStarted(graph: string): void;
@@ -22,12 +23,7 @@ export interface WorkerMetrics {
   shutdown(): Promise<void>;
 }
 
-/** True when the standard variables ask for an OTLP export of this signal. */
-export function otlpConfigured(env: NodeJS.ProcessEnv, signal: 'TRACES' | 'METRICS'): boolean {
-  const exporter = env[`OTEL_${signal}_EXPORTER`];
-  if (exporter && !exporter.split(',').includes('otlp')) return false;
-  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`]);
-}
+export { otlpConfigured } from './otlpEnv.js';
 
 const seconds = { unit: 's' };
 
@@ -36,11 +32,13 @@ export function createMetrics(options: { resource: Resource; env?: NodeJS.Proces
   const prometheus = new PrometheusExporter({ preventServerStart: true });
   const readers: MetricReader[] = [prometheus];
   if (otlpConfigured(env, 'METRICS')) {
-    const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000);
+    const interval = envNumber(env, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000);
     readers.push(
       new PeriodicExportingMetricReader({
-        exporter: new OTLPMetricExporter(),
+        exporter: new OTLPMetricExporter(otlpHttpOptions(env, 'METRICS')),
         exportIntervalMillis: interval,
+        // the SDK refuses a timeout longer than the interval (default 30 s)
+        exportTimeoutMillis: Math.min(interval, 30_000),
       }),
     );
   }
@@ -55,6 +53,9 @@ export function createMetrics(options: { resource: Resource; env?: NodeJS.Proces
   const duration: Histogram = meter.createHistogram('workflow.duration', {
     ...seconds,
     description: 'from creation to end, by graph',
+    // From a run without a wait (seconds) to a ticket that waited a week for its people: the SDK's default
+    // boundaries (0 … 10,000) stop at under three hours.
+    advice: { explicitBucketBoundaries: [1, 5, 15, 60, 300, 900, 3600, 14_400, 86_400, 259_200, 604_800] },
   });
   const agents: Counter = meter.createCounter('agent.executions', {
     description: 'agent steps, by agent and status',

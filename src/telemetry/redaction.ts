@@ -21,7 +21,11 @@ export function createScrubber(secrets: readonly (string | null | undefined)[]):
   };
 }
 
-/** The secret values of a configuration: API token, database and NATS passwords and tokens. */
+/**
+ * The secret values of a configuration: API token, database and NATS passwords and tokens. `Nats.Url` may list
+ * several servers (`nats://a:4222,nats://b:4222`), and a NATS URL with a user but no password carries a token
+ * (`nats://<token>@host`).
+ */
 export function secretsOf(config: {
   Http: { ApiToken: string | null };
   Database: { Url: string | null };
@@ -29,11 +33,16 @@ export function secretsOf(config: {
 }): string[] {
   const secrets: string[] = [];
   if (config.Http.ApiToken) secrets.push(config.Http.ApiToken);
-  for (const url of [config.Database.Url, config.Nats.Url]) {
+  const urls = [
+    { url: config.Database.Url, tokenInUser: false },
+    ...(config.Nats.Url ?? '').split(',').map((url) => ({ url: url.trim(), tokenInUser: true })),
+  ];
+  for (const { url, tokenInUser } of urls) {
     if (!url) continue;
     try {
       const parsed = new URL(url);
       if (parsed.password) secrets.push(decodeURIComponent(parsed.password));
+      else if (tokenInUser && parsed.username) secrets.push(decodeURIComponent(parsed.username));
     } catch {
       // not a URL: nothing to extract
     }

@@ -19,7 +19,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
-import { otlpConfigured } from './metrics.js';
+import { envNumber, otlpConfigured, otlpHttpOptions } from './otlpEnv.js';
 
 export interface SpanRef {
   traceId: string;
@@ -58,7 +58,13 @@ export function createTracing(options: {
   const env = options.env ?? process.env;
   const processors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
   if (options.enabled && otlpConfigured(env, 'TRACES')) {
-    processors.push(new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 }));
+    // 500 ms unless OTEL_BSP_SCHEDULE_DELAY says otherwise (the SDK's 5 s default leaves a trace visibly
+    // incomplete for a while; an explicit option would override the variable, so it is read here).
+    processors.push(
+      new BatchSpanProcessor(new OTLPTraceExporter(otlpHttpOptions(env, 'TRACES')), {
+        scheduledDelayMillis: envNumber(env, 'OTEL_BSP_SCHEDULE_DELAY', 500),
+      }),
+    );
   }
   // A provider of our own, not the global one: several workers in one process (tests, the library) each
   // trace on their own, and the host passes parents explicitly instead of relying on a context manager.

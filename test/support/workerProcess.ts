@@ -16,6 +16,10 @@
  * - `slowStep`: step2 takes `slowStepSeconds`.
  * Every sleep honours the step's AbortSignal.
  *
+ * With `http: true` the worker also serves its HTTP API (on a free port: `url` in the ready line), and `env` is
+ * merged into its environment by the parent (test/support/processes/workerProcess.ts). With `nats` it takes
+ * inputs from NATS and publishes its events there (`Nats.Url`, `Nats.SubjectPrefix`).
+ *
  * Protocol with the parent: one JSON line `{"ready":true,…}` on stdout once the worker claims; logs are pino
  * JSON lines on stderr. The first SIGTERM/SIGINT drains (`worker.stop()`) and exits 0; a second exits 1 at once.
  */
@@ -123,6 +127,7 @@ async function main(): Promise<void> {
         RetryDelayBaseSeconds: 0.05,
       },
       Database: { PoolSize: 4 },
+      ...(settings.nats && { Nats: { Url: settings.nats.url, SubjectPrefix: settings.nats.subjectPrefix } }),
     }),
     graphs: [stepsGraph(CHAIN_GRAPH, 3)],
     agents: {
@@ -131,6 +136,7 @@ async function main(): Promise<void> {
       step3: agent('step3') as AgentFn<never, unknown>,
     },
     logger: log,
+    http: settings.http,
   });
 
   let stopping = false;
@@ -157,7 +163,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
 
   await worker.start();
-  process.stdout.write(`${JSON.stringify({ ready: true, pid: process.pid, worker: workerId })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ready: true, pid: process.pid, worker: workerId, url: worker.url })}\n`,
+  );
 }
 
 main().catch((error) => {

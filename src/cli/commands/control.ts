@@ -1,9 +1,10 @@
 /** `prfactory-worker cancel <id>` and `prfactory-worker retry <id>`: an operator's two levers. */
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
+import { addNatsOptions, type NatsCliOptions, natsTargetOf, publishFromCli } from '../natsTarget.js';
 import { addConnectionOptions, clientFor } from '../options.js';
 
-interface ControlOptions {
+interface ControlOptions extends NatsCliOptions {
   tenant: string;
   reason?: string;
   url?: string;
@@ -18,9 +19,21 @@ export function registerCancelCommand(program: Command, io: CliIo): Command {
     .requiredOption('--tenant <id>', 'tenant the execution belongs to')
     .option('--reason <text>', 'why (recorded with the cancellation)');
   addConnectionOptions(command);
+  addNatsOptions(command);
   return command.action(async (executionId: string, options: ControlOptions) => {
     const body: Record<string, unknown> = { tenantId: options.tenant };
     if (options.reason !== undefined) body.reason = options.reason;
+    const nats = natsTargetOf(options, io);
+    if (nats) {
+      const published = await publishFromCli(nats, {
+        kind: 'cancel',
+        executionId,
+        body: { ...body, executionId },
+      });
+      const verb = published.duplicate ? 'already published' : 'published';
+      io.stdout.write(`cancel ${verb} for execution ${executionId} on ${published.subject}\n`);
+      return;
+    }
     const answer = await clientFor(options, io).cancel(executionId, body);
     io.stdout.write(`cancel accepted; execution ${answer.executionId} is ${answer.status}\n`);
   });

@@ -4,9 +4,10 @@ import { Argument, type Command } from 'commander';
 import { type ResumeType, resumeTypes } from '../../machines/events.js';
 import { CliUsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
+import { addNatsOptions, type NatsCliOptions, natsTargetOf, publishFromCli } from '../natsTarget.js';
 import { addConnectionOptions, clientFor, jsonStringMap } from '../options.js';
 
-interface ResumeOptions {
+interface ResumeOptions extends NatsCliOptions {
   tenant: string;
   eventId?: string;
   answers?: Record<string, string>;
@@ -75,8 +76,23 @@ export function registerResumeCommand(program: Command, io: CliIo): Command {
     .option('--comment <text>', 'plan_approved: a comment')
     .option('--reason <text>', 'plan_rejected: why (it goes back into planning)');
   addConnectionOptions(command);
+  addNatsOptions(command);
   return command.action(async (executionId: string, type: ResumeType, options: ResumeOptions) => {
     const body = resumeRequestOf(type, options, io.env);
+    const nats = natsTargetOf(options, io);
+    if (nats) {
+      const eventId = String(body.eventId);
+      const published = await publishFromCli(nats, {
+        kind: 'resume',
+        executionId,
+        body: { ...body, eventId, executionId },
+      });
+      const verb = published.duplicate ? 'already published' : 'published';
+      io.stdout.write(
+        `${verb} ${type} (event ${eventId}) for execution ${executionId} on ${published.subject}\n`,
+      );
+      return;
+    }
     const answer = await clientFor(options, io).resume(executionId, body);
     const verb = answer.httpStatus === 200 ? 'already accepted' : 'accepted';
     io.stdout.write(

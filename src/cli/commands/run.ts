@@ -5,17 +5,26 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
+import { createWebSocketInspector } from '../../telemetry/inspector.js';
 import { createLogger } from '../../telemetry/logger.js';
 import { secretsOf } from '../../telemetry/redaction.js';
+import { createSystemdNotifier } from '../../telemetry/systemdNotify.js';
 import { createWorker } from '../../worker.js';
 import type { CliIo } from '../io.js';
+
+/** Port 8081: Stately's inspector server defaults to 8080, which is this worker's HTTP API. */
+const DEFAULT_INSPECTOR_URL = 'ws://127.0.0.1:8081';
 
 export function registerRunCommand(program: Command, io: CliIo): void {
   program
     .command('run', { isDefault: true })
     .description('start the worker: claim and run executions, serve the HTTP API (default command)')
     .option('--config-dir <dir>', 'folder holding appsettings.json', '.')
-    .action(async (options: { configDir: string }) => {
+    .option(
+      '--inspect [ws-url]',
+      'send XState inspection events (context sanitized) to a Stately WebSocket inspector',
+    )
+    .action(async (options: { configDir: string; inspect?: string | true }) => {
       const unknown: string[] = [];
       const config = loadConfig({
         directory: options.configDir,
@@ -24,8 +33,26 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       });
       const log = createLogger({ config: config.Logging, secrets: secretsOf(config) });
       for (const key of unknown) log.warn({ key }, 'unknown configuration key ignored');
-      const worker = await createWorker({ config, logger: log, http: true });
+      const inspector = options.inspect
+        ? createWebSocketInspector({
+            url: options.inspect === true ? DEFAULT_INSPECTOR_URL : options.inspect,
+            secrets: secretsOf(config),
+          })
+        : undefined;
+      if (inspector)
+        log.info({ url: options.inspect === true ? DEFAULT_INSPECTOR_URL : options.inspect }, 'inspector on');
+      const worker = await createWorker({
+        config,
+        logger: log,
+        http: true,
+        ...(inspector && { inspect: inspector.inspect }),
+      });
+      // systemd (Type=notify): READY=1 once migrations are applied, NATS streams and intake are up (start()),
+      // the HTTP API listens, and the claim loop has made its first pass; STOPPING=1 when draining begins.
+      const notifier = createSystemdNotifier({ env: io.env, log });
       await worker.start();
+      await worker.host.firstClaim;
+      await notifier.ready(`claiming as ${worker.id}; HTTP on ${worker.url}`);
       await new Promise<void>((resolve) => {
         let stopping = false;
         const onSignal = (signal: NodeJS.Signals) => {
@@ -36,10 +63,15 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           }
           stopping = true;
           log.info({ signal }, 'draining');
+          const told = notifier.stopping(
+            `draining: running steps may finish for ${config.AgentHost.GracefulShutdownTimeoutSeconds} s`,
+          );
           worker
             .stop()
             .catch((error) => log.error({ err: (error as Error).message }, 'shutdown failed'))
-            .finally(() => {
+            .finally(async () => {
+              await told;
+              await inspector?.stop();
               log.flush();
               resolve();
             });

@@ -1,9 +1,11 @@
 /** `prfactory-worker submit <graph> …`: start an execution; prints the execution id alone on stdout. */
+import { randomUUID } from 'node:crypto';
 import { type Command, Option } from 'commander';
 import type { CliIo } from '../io.js';
+import { addNatsOptions, type NatsCliOptions, natsTargetOf, publishFromCli } from '../natsTarget.js';
 import { addConnectionOptions, clientFor, integerIn, jsonObject, repositoryLocation } from '../options.js';
 
-interface SubmitOptions {
+interface SubmitOptions extends NatsCliOptions {
   tenant: string;
   ticket: string;
   title?: string;
@@ -38,7 +40,9 @@ export function startRequestOf(graph: string, options: SubmitOptions, cwd: strin
 export function registerSubmitCommand(program: Command, io: CliIo): Command {
   const command = program
     .command('submit')
-    .description('start an execution through the HTTP API of a running worker; prints its id on stdout')
+    .description(
+      "start an execution through a worker's HTTP API (or on NATS with --nats); prints its id on stdout",
+    )
     .argument('<graph>', 'refinement, planning, implementation or prfactory')
     .requiredOption('--tenant <id>', 'tenant the ticket belongs to')
     .requiredOption('--ticket <key>', 'ticket key, e.g. PROJ-123')
@@ -57,14 +61,27 @@ export function registerSubmitCommand(program: Command, io: CliIo): Command {
     .option('--input <json>', 'graph-specific input as a JSON object, e.g. \'{"plan":"…"}\'', jsonObject)
     .option('--execution-id <uuid>', 'choose the id (submitting again with it is idempotent)');
   addConnectionOptions(command);
+  addNatsOptions(command);
   command.addHelpText(
     'after',
-    '\nExample:\n  id=$(prfactory-worker submit prfactory --tenant acme --ticket PROJ-1 --title "Add X" --repo ./repo)\n',
+    '\nExamples:\n  id=$(prfactory-worker submit prfactory --tenant acme --ticket PROJ-1 --title "Add X" --repo ./repo)\n' +
+      '  id=$(prfactory-worker submit prfactory --tenant acme --ticket PROJ-1 --repo ./repo --nats nats://127.0.0.1:4222)\n',
   );
   return command.action(async (graph: string, options: SubmitOptions) => {
-    const answer = await clientFor(options, io).start(
-      startRequestOf(graph, options, io.cwd ?? process.cwd()),
-    );
+    const body = startRequestOf(graph, options, io.cwd ?? process.cwd());
+    const nats = natsTargetOf(options, io);
+    if (nats) {
+      // Over NATS the publisher chooses the id: it is the message's Nats-Msg-Id, and a redelivery must not
+      // start a second execution.
+      const executionId = options.executionId ?? randomUUID();
+      const published = await publishFromCli(nats, { kind: 'start', body: { ...body, executionId } });
+      if (published.duplicate) {
+        io.stderr.write(`execution ${executionId} was published before; JetStream dropped this copy\n`);
+      }
+      io.stdout.write(`${executionId}\n`);
+      return;
+    }
+    const answer = await clientFor(options, io).start(body);
     if (answer.httpStatus === 200) {
       io.stderr.write(
         `execution ${answer.executionId} was submitted before; its status is ${answer.status}\n`,

@@ -28,6 +28,12 @@ export const workerProcessSettingsSchema = z.object({
   /** how long every other step takes */
   stepMs: z.number().int().nonnegative().default(100),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** serve the HTTP API on a free loopback port; its URL comes in the ready line (`url`) */
+  http: z.boolean().default(false),
+  /** variables merged into the child's environment by the parent (OTEL_* for the telemetry tests) */
+  env: z.record(z.string(), z.string()).default({}),
+  /** take inputs from and publish events to NATS (`Nats.Url`, `Nats.SubjectPrefix`) */
+  nats: z.object({ url: z.string().min(1), subjectPrefix: z.string().min(1) }).optional(),
 });
 export type WorkerProcessSettings = z.input<typeof workerProcessSettingsSchema>;
 

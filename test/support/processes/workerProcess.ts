@@ -31,6 +31,8 @@ export class WorkerProcess {
   readonly logs: LogLine[] = [];
   /** resolves on the child's `{"ready":true}` line; rejects if it exits first */
   readonly ready: Promise<void>;
+  /** the child's HTTP API (settings `http: true`), known once it is ready */
+  url: string | undefined;
   readonly exited: Promise<ProcessExit>;
   private exit: ProcessExit | undefined;
   private readonly listeners = new Set<() => void>();
@@ -41,7 +43,7 @@ export class WorkerProcess {
     this.child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(settings)], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_ENV: 'test' },
+      env: { ...process.env, NODE_ENV: 'test', ...settings.env },
     });
     if (this.child.pid === undefined) throw new Error(`worker process ${settings.workerId} did not spawn`);
     this.pid = this.child.pid;
@@ -54,7 +56,10 @@ export class WorkerProcess {
     });
     this.ready = new Promise((resolve, reject) => {
       createInterface({ input: this.child.stdout! }).on('line', (line) => {
-        if (parseJson(line)?.ready === true) resolve();
+        const parsed = parseJson(line);
+        if (parsed?.ready !== true) return;
+        if (typeof parsed.url === 'string') this.url = parsed.url;
+        resolve();
       });
       void this.exited.then((exit) =>
         reject(
