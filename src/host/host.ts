@@ -257,7 +257,7 @@ export class WorkerHost {
     this.relay.notify();
   }
 
-  private run({ id: executionId, epoch, takenOver, row }: ClaimedExecution): void {
+  private run({ id: executionId, takenOver, row }: ClaimedExecution): void {
     const runner = new ExecutionRunner(
       {
         database: this.deps.database,

@@ -1,0 +1,209 @@
+/**
+ * What each way of settling an execution writes: the row's new columns, the checkpoint and the §4 events, as
+ * plain {@link ExecutionWrite} values. The runner decides when; these functions decide what, in one place.
+ */
+import type { PersistedSnapshot } from '../machines/graph.js';
+import type { EventDraft, ExecutionWrite } from '../persistence/executionWrites.js';
+import type { SpanRef } from '../telemetry/tracing.js';
+import type { Settlement, viewOf } from './snapshotView.js';
+
+/** Who writes, for which execution: every write is fenced by owner and epoch. */
+export interface WriteTarget {
+  executionId: string;
+  owner: string;
+  epoch: number;
+  graph: string;
+  tenantId: string;
+}
+
+type View = ReturnType<typeof viewOf>;
+
+export interface SettledState {
+  persisted: PersistedSnapshot;
+  state: string;
+  settlement: Settlement;
+  view: View;
+}
+
+/** How a run ends when this write commits; undefined while it goes on. */
+export type WriteOutcome = 'suspended' | 'completed' | 'failed' | undefined;
+
+export interface CheckpointWriteOptions {
+  graphVersion: number;
+  /** attempts so far, for the events' `attempt` */
+  attempts: number;
+  /** false: the execution has not run on any worker before (emit `started`) */
+  started: boolean;
+  /** the resume this write applies */
+  applied?: { inboxId: string; type: string };
+  dropped: { id: string; reason: string }[];
+  /** false: settle without a new checkpoint (re-suspending, re-recording a restored end) */
+  withCheckpoint: boolean;
+  firstSpan?: SpanRef;
+}
+
+/** The write of a settled macrostep: checkpoint, row, events, consumed inbox rows. */
+export function checkpointWrite(
+  target: WriteTarget,
+  settled: SettledState,
+  o: CheckpointWriteOptions,
+): { write: ExecutionWrite; outcome: WriteOutcome } {
+  const { settlement, state, view } = settled;
+  const common = { state, attempt: o.attempts + 1 };
+  const events: EventDraft[] = [];
+  if (!o.started) events.push({ kind: 'started', status: 'running', fields: common });
+  if (o.applied)
+    events.push({ kind: 'resumed', status: 'running', fields: { ...common, resumeType: o.applied.type } });
+  const write: ExecutionWrite = {
+    ...target,
+    ...(o.withCheckpoint && {
+      checkpoint: {
+        graphVersion: o.graphVersion,
+        state,
+        waiting: settlement.kind === 'waiting',
+        snapshot: settled.persisted,
+      },
+    }),
+    set: {
+      state,
+      graphVersion: o.graphVersion,
+      view,
+      started: true,
+      ...(o.firstSpan && { firstSpan: o.firstSpan }),
+      // A new checkpoint is progress: the retry count starts again (DESIGN.md point 7).
+      ...(o.withCheckpoint && { attempts: 0, lastError: null }),
+      ...(o.applied && { resumeAttempts: 0 }),
+    },
+    events,
+    inbox: { applied: o.applied ? [o.applied.inboxId] : [], dropped: o.dropped },
+  };
+  const ended = { waitingFor: [], finished: true, releaseLease: true };
+  switch (settlement.kind) {
+    case 'running':
+      events.push({ kind: 'state', status: 'running', fields: common });
+      write.set.waitingFor = [];
+      return { write, outcome: undefined };
+    case 'waiting':
+      events.push({
+        kind: 'suspended',
+        status: 'suspended',
+        fields: {
+          ...common,
+          waitingFor: settlement.waitingFor,
+          ...waitingDetails(settlement.waitingFor, view),
+        },
+      });
+      Object.assign(write.set, { waitingFor: settlement.waitingFor, releaseLease: true });
+      write.suspend = true;
+      return { write, outcome: 'suspended' };
+    case 'completed':
+      events.push({ kind: 'completed', status: 'completed', fields: { ...common, ...resultDetails(view) } });
+      Object.assign(write.set, { status: 'completed', ...ended });
+      write.inbox!.dropAllKept = 'the execution completed before this resume could apply';
+      return { write, outcome: 'completed' };
+    case 'failed':
+      events.push({ kind: 'failed', status: 'failed', fields: { ...common, error: settlement.reason } });
+      Object.assign(write.set, { status: 'failed', lastError: settlement.reason, ...ended });
+      write.inbox!.dropAllKept = 'the execution failed before this resume could apply';
+      return { write, outcome: 'failed' };
+    case 'agentError':
+      throw new Error('an agent failure is never checkpointed: the retry resumes from the step before it');
+  }
+}
+
+/** A failed attempt with another to come after `delaySeconds` (agent failure, or failing to apply a resume). */
+export function retryingWrite(
+  target: WriteTarget,
+  r: {
+    state: string | null;
+    attempt: number;
+    error: string;
+    delaySeconds: number;
+    attempts?: number;
+    resumeAttempts?: number;
+  },
+): ExecutionWrite {
+  return {
+    ...target,
+    set: {
+      status: 'retrying',
+      lastError: r.error,
+      runAfterSeconds: r.delaySeconds,
+      releaseLease: true,
+      ...(r.attempts !== undefined && { attempts: r.attempts }),
+      ...(r.resumeAttempts !== undefined && { resumeAttempts: r.resumeAttempts }),
+    },
+    events: [
+      {
+        kind: 'retrying',
+        status: 'retrying',
+        fields: { ...(r.state && { state: r.state }), attempt: r.attempt, error: r.error },
+      },
+    ],
+  };
+}
+
+/** The execution fails for good: the dead-letter set, which an operator can retry. */
+export function failedWrite(
+  target: WriteTarget,
+  f: {
+    state: string | null;
+    attempt: number;
+    reason: string;
+    attempts?: number;
+    resumeAttempts?: number;
+    dropped?: { id: string; reason: string }[];
+  },
+): ExecutionWrite {
+  return {
+    ...target,
+    set: {
+      status: 'failed',
+      lastError: f.reason,
+      waitingFor: [],
+      finished: true,
+      releaseLease: true,
+      ...(f.attempts !== undefined && { attempts: f.attempts }),
+      ...(f.resumeAttempts !== undefined && { resumeAttempts: f.resumeAttempts }),
+    },
+    events: [
+      {
+        kind: 'failed',
+        status: 'failed',
+        fields: { ...(f.state && { state: f.state }), attempt: f.attempt, error: f.reason },
+      },
+    ],
+    inbox: { dropped: f.dropped ?? [], dropAllKept: 'the execution failed before this resume could apply' },
+  };
+}
+
+/** A take-over is a failed attempt (the worker died) whose next attempt starts now: announced as a retry. */
+export function takeOverWrite(
+  target: WriteTarget,
+  t: { state: string | null; attempt: number; error: string },
+): ExecutionWrite {
+  return {
+    ...target,
+    set: {},
+    events: [
+      {
+        kind: 'retrying',
+        status: 'running',
+        fields: { ...(t.state && { state: t.state }), attempt: t.attempt, error: t.error },
+      },
+    ],
+  };
+}
+
+function waitingDetails(waitingFor: string[], view: View): Record<string, unknown> {
+  const details: Record<string, unknown> = {};
+  if (waitingFor.includes('answers_received') && view.questions) details.questions = view.questions;
+  if (waitingFor.includes('plan_approved') && view.plan) {
+    details.plan = { branch: view.plan.branch, markdown: view.plan.markdown };
+  }
+  return details;
+}
+
+function resultDetails(view: View): Record<string, unknown> {
+  return view.pullRequest ? { pullRequest: view.pullRequest } : {};
+}
