@@ -177,7 +177,8 @@ export interface OwnNats {
   cleanup(): Promise<void>;
 }
 
-export async function startOwnNats(binary = '/usr/sbin/nats-server'): Promise<OwnNats> {
+/** `args`: more server options, e.g. `['--user', 'ana', '--pass', 'pw']` or `['--auth', 'token']`. */
+export async function startOwnNats(args: string[] = [], binary = '/usr/sbin/nats-server'): Promise<OwnNats> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'prf-nats-'));
   let child: ChildProcess | undefined;
@@ -186,7 +187,9 @@ export async function startOwnNats(binary = '/usr/sbin/nats-server'): Promise<Ow
     port,
     async start() {
       if (child) return;
-      child = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
+      child = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, ...args], {
+        stdio: 'ignore',
+      });
       const started = child;
       started.once('exit', () => {
         if (child === started) child = undefined;

@@ -43,12 +43,13 @@ describe('the command line over NATS', () => {
 
   it('submit, resume and cancel publish their inputs with Nats-Msg-Id, and the workers act on them', async () => {
     const prefix = uniquePrefix();
+    // first: its cleanup deletes the streams even when the workers fail to start
+    client = await natsTestClient(prefix);
     cluster = await startCluster(1, {
       graphs: [gateGraph()],
       agents: recordingAgents(['before', 'after'], []),
       config: natsConfig(prefix),
     });
-    client = await natsTestClient(prefix);
     const worker = cluster.workers[0]!;
     const nats = ['--nats', TEST_NATS_URL, '--subject-prefix', prefix];
     const submitArgs = [

@@ -52,7 +52,7 @@ describe('the NATS intake consumer', () => {
   let client: NatsTestClient | undefined;
   let consumer: NatsIntakeConsumer | undefined;
   afterEach(async () => {
-    await consumer?.stop();
+    await consumer?.stop().catch(() => {});
     await client?.cleanup();
     consumer = undefined;
     client = undefined;

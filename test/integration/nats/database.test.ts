@@ -35,12 +35,13 @@ describe('NATS inputs while the database is down', () => {
     postgres = await startOwnPostgres();
     const prefix = uniquePrefix();
     const runs: { key: string; executionId: string }[] = [];
+    // first: its cleanup deletes the streams even when the workers fail to start
+    client = await natsTestClient(prefix);
     cluster = await startCluster(2, {
       graphs: [gateGraph(), stepsGraph('steps', 2)],
       agents: recordingAgents(['before', 'after', 'step1', 'step2'], runs),
       config: { ...natsConfig(prefix), Database: { Url: postgres.url } },
     });
-    client = await natsTestClient(prefix);
     const { names } = client;
     const worker = cluster.workers[0]!;
 

@@ -43,6 +43,8 @@ describe('NATS events', () => {
       release = resolve;
     });
     const blocked = new Set<string>();
+    // first: its cleanup deletes the streams even when the workers fail to start
+    client = await natsTestClient(prefix);
     cluster = await startCluster(2, {
       graphs: [gateGraph(), stepsGraph('steps', 3), stepsGraph('doomed', 1, 'doom')],
       agents: recordingAgents(
@@ -55,7 +57,6 @@ describe('NATS events', () => {
       ),
       config: { ...natsConfig(prefix), AgentHost: { MaxRetries: 1 } },
     });
-    client = await natsTestClient(prefix);
     const { names } = client;
     const worker = cluster.workers[0]!;
 
@@ -166,12 +167,13 @@ describe('NATS events', () => {
 
   it('creates the inbox and events streams and the shared consumer as the contract says', async () => {
     const prefix = `${uniquePrefix()}.stage-1`;
+    // first: its cleanup deletes the streams even when the workers fail to start
+    client = await natsTestClient(prefix);
     cluster = await startCluster(2, {
       graphs: [stepsGraph('steps', 1)],
       agents: recordingAgents(['step1'], []),
       config: { Nats: { ...natsConfig(prefix).Nats, EventRetentionDays: 2 } },
     });
-    client = await natsTestClient(prefix);
     const { names } = client;
     expect(names.inboxStream).toBe(`${prefix.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_INBOX`);
 
@@ -204,12 +206,13 @@ describe('NATS events', () => {
   it('a commit on one worker wakes the others at once: an idle worker does not wait for its poll', async () => {
     const prefix = uniquePrefix();
     const runs: { key: string; executionId: string }[] = [];
+    // first: its cleanup deletes the streams even when the workers fail to start
+    client = await natsTestClient(prefix);
     cluster = await startCluster(1, {
       graphs: [stepsGraph('steps', 1)],
       agents: recordingAgents(['step1'], runs),
       config: { ...natsConfig(prefix), AgentHost: { PollIntervalSeconds: 120 } },
     });
-    client = await natsTestClient(prefix);
     const claimer = cluster.workers[0]!;
     // a worker that only takes inputs (never started: it claims nothing, its intake commits and wakes)
     const workspaces = mkdtempSync(path.join(tmpdir(), 'prf-ws-'));

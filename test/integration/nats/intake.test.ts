@@ -40,13 +40,14 @@ describe('NATS intake', () => {
     options: { workers?: number; graceMs?: number } = {},
   ) {
     const prefix = uniquePrefix();
+    // first: its cleanup deletes the streams even when the workers fail to start
+    client = await natsTestClient(prefix);
     cluster = await startCluster(options.workers ?? 2, {
       graphs: [gateGraph()],
       agents: recordingAgents(['before', 'after'], runs, behaviour),
       config: natsConfig(prefix),
       ...(options.graceMs !== undefined && { nats: { unknownExecutionGraceMs: options.graceMs } }),
     });
-    client = await natsTestClient(prefix);
     return { worker: cluster.workers[0]!, client, names: client.names };
   }
 

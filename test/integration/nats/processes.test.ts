@@ -34,6 +34,8 @@ describe('worker processes on NATS', () => {
 
   it('300 executions over NATS on 3 processes, one SIGKILLed while many run: all complete, every event in order', async () => {
     const prefix = uniquePrefix();
+    // first: its cleanup deletes the streams even when the workers fail to start
+    client = await natsTestClient(prefix);
     cluster = await createProcessCluster();
     const settings = {
       nats: { url: TEST_NATS_URL, subjectPrefix: prefix },
@@ -44,7 +46,6 @@ describe('worker processes on NATS', () => {
     };
     const processes = [];
     for (let i = 0; i < 3; i++) processes.push(await cluster.spawn(settings)); // the first creates the streams
-    client = await natsTestClient(prefix);
     db = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
     const executions = `${pg.escapeIdentifier(cluster.schema)}.executions`;

@@ -173,6 +173,8 @@ describe('refused NATS inputs', () => {
     );
     const graceMs = 8000;
     const runs: { key: string; executionId: string }[] = [];
+    // first: its cleanup deletes the streams even when the workers fail to start
+    client = await natsTestClient(prefix);
     cluster = await startCluster(2, {
       graphs: [gateGraph(), stepsGraph('steps', 2)],
       agents: recordingAgents(['before', 'after', 'step1', 'step2'], runs),
@@ -180,7 +182,6 @@ describe('refused NATS inputs', () => {
       nats: { unknownExecutionGraceMs: graceMs },
       logger,
     });
-    client = await natsTestClient(prefix);
     const { names } = client;
     const worker = cluster.workers[0]!;
 

@@ -39,6 +39,8 @@ describe('NATS restart', () => {
     nats = await startOwnNats();
     const prefix = uniquePrefix();
     const runs: { key: string; executionId: string }[] = [];
+    // first: its cleanup deletes the streams even when the workers fail to start
+    client = await natsTestClient(prefix, nats.url);
     cluster = await startCluster(2, {
       graphs: [stepsGraph('steps', 3)],
       agents: recordingAgents(['step1', 'step2', 'step3'], runs, (_key, _input, signal) =>
@@ -46,7 +48,6 @@ describe('NATS restart', () => {
       ),
       config: natsConfig(prefix, nats.url),
     });
-    client = await natsTestClient(prefix, nats.url);
     const { names } = client;
     const worker = cluster.workers[0]!;
     const ownClient = client;
