@@ -238,8 +238,16 @@ export class Intake {
     const request = parseInput(cancelRequestSchema, body ?? {}, 'cancel request');
     checkPathId(executionId, request.executionId);
     assertExecutionId(executionId);
-    const { result, dropped, ended } = await this.transaction(async (trx) => {
+    const inputId = `cancel:${executionId}`;
+    const payload = { executionId, tenantId: request.tenantId, reason: request.reason };
+    const payloadHash = hashOf(payload);
+    const outcome = await this.transaction(async (trx) => {
       const row = checkOwnership(await lockExecution(trx, executionId), executionId, request.tenantId);
+      // The same cancel again (a redelivered NATS message, a retried request) has no second effect.
+      const seen = await findInput(trx, inputId);
+      if (seen?.payload_hash === payloadHash) {
+        return { result: { executionId, status: row.status, created: false }, dropped: [], ended: undefined };
+      }
       if (finishedStatuses.includes(row.status)) {
         throw new ConflictError('ALREADY_FINISHED', `execution ${executionId} is ${row.status}`, executionId);
       }
@@ -254,6 +262,16 @@ export class Intake {
         eventSeq: seq,
       });
       const droppedRows = await dropAllKept(trx, executionId, 'the execution was cancelled');
+      await insertInput(trx, {
+        id: inputId,
+        executionId,
+        kind: 'cancel',
+        type: null,
+        payload,
+        payloadHash,
+        status: 'applied',
+        traceParent: null,
+      });
       await insertEvents(trx, [
         {
           executionId,
@@ -274,6 +292,8 @@ export class Intake {
         ended: { executionId, graph: row.graph, createdAt: new Date(row.created_at) },
       };
     });
+    const { result, dropped, ended } = outcome;
+    if (!ended) return result;
     this.deps.onCancelled?.(ended);
     if (dropped.length > 0) this.deps.onDropped?.(dropped);
     this.deps.wake(); // a worker running it learns at once (lease check) instead of at its next renewal

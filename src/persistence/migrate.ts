@@ -37,9 +37,8 @@ export async function migrateToLatest(db: Kysely<DB>, schema: string): Promise<s
     try {
       const done = await untyped.transaction().execute(async (trx) => {
         await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY}, hashtext(${schema}))`.execute(trx);
-        const { rows } = await sql`SELECT 1 FROM ${sql.id(schema, 'schema_migrations')} WHERE name = ${name}`.execute(
-          trx,
-        );
+        const { rows } =
+          await sql`SELECT 1 FROM ${sql.id(schema, 'schema_migrations')} WHERE name = ${name}`.execute(trx);
         if (rows.length > 0) return false;
         await migration.up(trx);
         await sql`INSERT INTO ${sql.id(schema, 'schema_migrations')} (name) VALUES (${name})`.execute(trx);

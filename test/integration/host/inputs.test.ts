@@ -148,7 +148,7 @@ describe('inputs', () => {
     expect(await codeOf(worker.service.resume(executionId, second, meta))).toBe('CONFLICT');
   });
 
-  it('cancel stops a suspended execution and refuses a second time', async () => {
+  it('cancel stops a suspended execution once: the same cancel again has no effect, another is refused', async () => {
     cluster = await startCluster(1, {
       graphs: [gateGraph()],
       agents: recordingAgents(['before', 'after'], []),
@@ -159,6 +159,9 @@ describe('inputs', () => {
     expect(
       (await worker.service.cancel(executionId, { tenantId: 'acme', reason: 'not needed' }, meta)).status,
     ).toBe('cancelled');
+    // the same cancel again (a redelivery) has no second effect; another cancel of an ended execution is refused
+    const again = await worker.service.cancel(executionId, { tenantId: 'acme', reason: 'not needed' }, meta);
+    expect(again).toMatchObject({ status: 'cancelled', created: false });
     expect(await codeOf(worker.service.cancel(executionId, { tenantId: 'acme' }, meta))).toBe(
       'ALREADY_FINISHED',
     );

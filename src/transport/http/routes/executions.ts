@@ -62,7 +62,7 @@ export function registerExecutionRoutes(app: FastifyInstance, service: Execution
 
   app.post<{ Params: IdParams }>('/v1/executions/:id/cancel', async (request, reply) => {
     const accepted = await service.cancel(request.params.id, request.body, inputMetaOf(request));
-    return answer(reply, accepted, 202);
+    return answer(reply, accepted);
   });
 
   app.post<{ Params: IdParams }>('/v1/executions/:id/retry', async (request, reply) => {
