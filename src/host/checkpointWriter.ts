@@ -12,13 +12,13 @@
  * Faults: a transient database error (connection lost, server restarting) retries the whole batch with
  * backoff; any other error retries each write of the batch alone, so one bad write fails only its own caller.
  */
-import type { Kysely } from 'kysely';
+
+import type { Database } from '../persistence/database.js';
 import {
   applyExecutionWrites,
   type ExecutionWrite,
   type WriteResult,
 } from '../persistence/executionWrites.js';
-import type { DB } from '../persistence/schema.js';
 import { isTransientDatabaseError } from '../persistence/transientErrors.js';
 
 export interface CheckpointWriterOptions {
@@ -50,7 +50,7 @@ export class CheckpointWriter {
   private readonly retryForMs: number;
 
   constructor(
-    private readonly db: Kysely<DB>,
+    private readonly database: Database,
     private readonly options: CheckpointWriterOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 64;
@@ -109,7 +109,7 @@ export class CheckpointWriter {
 
   private async commitTogether(writes: ExecutionWrite[]): Promise<WriteResult[]> {
     const started = performance.now();
-    const results = await applyExecutionWrites(this.db, writes);
+    const results = await applyExecutionWrites(this.database, writes);
     this.options.onCommit?.({ writes: writes.length, durationMs: performance.now() - started });
     return results;
   }

@@ -79,7 +79,7 @@ export class WorkerHost {
   constructor(private readonly deps: HostDeps) {
     this.log = deps.log.child({ component: 'host', worker: deps.owner });
     this.relay = new OutboxRelay(deps.database.db, deps.database.schema, deps.bus, deps.log);
-    this.writer = new CheckpointWriter(deps.database.db, {
+    this.writer = new CheckpointWriter(deps.database, {
       concurrency: deps.database.kind === 'pglite' ? 1 : 4,
       retryForMs: (deps.config.AgentHost.LeaseSeconds * 1000) / 2,
       onEventsWritten: () => this.relay.notify(),

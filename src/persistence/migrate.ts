@@ -8,9 +8,13 @@
  */
 import { type Kysely, type Migration, sql } from 'kysely';
 import * as initial from './migrations/0001_initial.js';
+import * as writeBatch from './migrations/0002_write_batch.js';
 import type { DB } from './schema.js';
 
-const migrations: [name: string, migration: Migration][] = [['0001_initial', initial]];
+const migrations: [name: string, migration: Migration][] = [
+  ['0001_initial', initial],
+  ['0002_write_batch', writeBatch],
+];
 
 /** Arbitrary, fixed: serialises migrations of one schema across workers. */
 const MIGRATION_LOCK_KEY = 7_402_310;

@@ -18,7 +18,8 @@
  *
  * With `http: true` the worker also serves its HTTP API (on a free port: `url` in the ready line), and `env` is
  * merged into its environment by the parent (test/support/processes/workerProcess.ts). With `nats` it takes
- * inputs from NATS and publishes its events there (`Nats.Url`, `Nats.SubjectPrefix`).
+ * inputs from NATS and publishes its events there (`Nats.Url`, `Nats.SubjectPrefix`). With `benchGraphs` it
+ * also runs the benchmarks' graphs `noop5` and `gate`, whose agents do nothing (or sleep `benchStepMs`).
  *
  * Protocol with the parent: one JSON line `{"ready":true,…}` on stdout once the worker claims; logs are pino
  * JSON lines on stderr. The first SIGTERM/SIGINT drains (`worker.stop()`) and exits 0; a second exits 1 at once.
@@ -37,6 +38,7 @@ import {
   workerModes,
   workerProcessSettingsSchema,
 } from './processes/settings.js';
+import { benchAgents, benchGraphs } from './benchGraphs.js';
 import { stepsGraph } from './testGraphs.js';
 import { testConfig } from './worker.js';
 
@@ -123,17 +125,22 @@ async function main(): Promise<void> {
         GracefulShutdownTimeoutSeconds: settings.gracefulShutdownSeconds,
         MaxRetries: settings.maxRetries,
         MaxConcurrentExecutions: settings.maxConcurrentExecutions,
-        PollIntervalSeconds: 0.2,
+        PollIntervalSeconds: settings.pollIntervalSeconds,
         RetryDelayBaseSeconds: 0.05,
+        ...(settings.batchSize && { BatchSize: settings.batchSize }),
       },
-      Database: { PoolSize: 4 },
+      ...(settings.maxConcurrentWorkflows && {
+        AgentFramework: { MaxConcurrentWorkflows: settings.maxConcurrentWorkflows },
+      }),
+      Database: { PoolSize: settings.poolSize },
       ...(settings.nats && { Nats: { Url: settings.nats.url, SubjectPrefix: settings.nats.subjectPrefix } }),
     }),
-    graphs: [stepsGraph(CHAIN_GRAPH, 3)],
+    graphs: [stepsGraph(CHAIN_GRAPH, 3), ...(settings.benchGraphs ? benchGraphs() : [])],
     agents: {
       step1: agent('step1') as AgentFn<never, unknown>,
       step2: agent('step2') as AgentFn<never, unknown>,
       step3: agent('step3') as AgentFn<never, unknown>,
+      ...(settings.benchGraphs && benchAgents(settings.benchStepMs)),
     },
     logger: log,
     http: settings.http,

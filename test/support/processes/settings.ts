@@ -34,6 +34,18 @@ export const workerProcessSettingsSchema = z.object({
   env: z.record(z.string(), z.string()).default({}),
   /** take inputs from and publish events to NATS (`Nats.Url`, `Nats.SubjectPrefix`) */
   nats: z.object({ url: z.string().min(1), subjectPrefix: z.string().min(1) }).optional(),
+  /** also register the benchmarks' graphs `noop5` and `gate` (test/support/benchGraphs.ts) */
+  benchGraphs: z.boolean().default(false),
+  /** how long each agent of the bench graphs takes (0: returns at once) */
+  benchStepMs: z.number().int().nonnegative().default(0),
+  /** `AgentFramework.MaxConcurrentWorkflows`; unset: the configuration's default */
+  maxConcurrentWorkflows: z.number().int().positive().optional(),
+  /** `AgentHost.BatchSize`; unset: the configuration's default */
+  batchSize: z.number().int().positive().optional(),
+  /** `Database.PoolSize` */
+  poolSize: z.number().int().positive().default(4),
+  /** `AgentHost.PollIntervalSeconds` */
+  pollIntervalSeconds: z.number().positive().default(0.2),
 });
 export type WorkerProcessSettings = z.input<typeof workerProcessSettingsSchema>;
 

@@ -3,6 +3,7 @@
  * claims, read its logs as parsed JSON, signal it, and learn how and when it exited.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,14 @@ export interface LogLine {
   level: number;
   msg: string;
   [key: string]: unknown;
+}
+
+/** What the kernel says of the child's memory (`/proc/<pid>/status`), in bytes. */
+export interface ProcessMemory {
+  /** VmRSS: resident now */
+  rssBytes: number;
+  /** VmHWM: the most it was ever resident */
+  peakRssBytes: number;
 }
 
 export interface ProcessExit {
@@ -89,6 +98,19 @@ export class WorkerProcess {
   /** undefined while it runs */
   get exitInfo(): ProcessExit | undefined {
     return this.exit;
+  }
+
+  /** Its resident memory now, read from `/proc/<pid>/status` (Linux); undefined once it exited. */
+  memory(): ProcessMemory | undefined {
+    if (this.exit) return undefined;
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    } catch {
+      return undefined; // gone between the check and the read
+    }
+    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? NaN);
+    return { rssBytes: kib('VmRSS') * 1024, peakRssBytes: kib('VmHWM') * 1024 };
   }
 
   signal(signal: NodeJS.Signals): void {
