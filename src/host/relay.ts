@@ -47,7 +47,7 @@ export class OutboxRelay {
       this.running = this.loop().finally(() => {
         this.running = undefined;
       });
-    }, this.options.debounceMs ?? 5);
+    }, this.options.debounceMs ?? 20);
   }
 
   /** Publishes what is pending now and stops. */
