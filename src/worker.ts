@@ -127,7 +127,7 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
     db: database.db,
     registry,
     wake: () => bus.wake(),
-    // Issue 5: a cancellation ends an execution on the worker that took the request, not in a runner.
+    // A cancellation ends an execution on the worker that took the request, not in a runner.
     onCancelled: ({ graph, createdAt }) =>
       telemetry.metrics.workflowCompleted(graph, 'cancelled', (Date.now() - createdAt.getTime()) / 1000),
     onDropped: (dropped) => {

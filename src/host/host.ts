@@ -10,7 +10,6 @@
  *   unchanged); then the outbox is flushed.
  */
 
-import { sql } from 'kysely';
 import type { AgentFn } from '../actors/agent.js';
 import type { Ports } from '../actors/ports.js';
 import type { Config } from '../config.js';
@@ -24,6 +23,7 @@ import {
 } from '../persistence/claim.js';
 import type { Database } from '../persistence/database.js';
 import { countByStatus, handBack } from '../persistence/executions.js';
+import { dropAllKept } from '../persistence/inbox.js';
 import { insertEvents } from '../persistence/outbox.js';
 import { executionStatuses } from '../persistence/schema.js';
 import type { Telemetry } from '../telemetry/index.js';
@@ -66,7 +66,7 @@ export class WorkerHost {
   private timers: NodeJS.Timeout[] = [];
   private unsubscribeWake: (() => void) | undefined;
   private readonly log: Logger;
-  /** Issue 5 (readiness): see {@link firstClaim} */
+  /** resolves {@link firstClaim} */
   private firstClaimDone: () => void = () => {};
   /**
    * Resolves after the claim loop's first pass that reached the database (or when the loop ends before one):
@@ -223,19 +223,10 @@ export class WorkerHost {
   private async failExhausted(trx: Parameters<typeof failExhaustedLeases>[0]): Promise<void> {
     const failed = await failExhaustedLeases(trx, this.deps.config.AgentHost.MaxRetries);
     if (failed.length === 0) return;
-    const rows = await trx
-      .updateTable('executions')
-      .set({ event_seq: sql`event_seq + 1` })
-      .where(
-        'id',
-        'in',
-        failed.map((f) => f.id),
-      )
-      .returning(['id', 'event_seq', 'state', 'attempts', 'last_error', 'graph', 'tenant_id', 'created_at'])
-      .execute();
+    const at = new Date().toISOString();
     await insertEvents(
       trx,
-      rows.map((r) => ({
+      failed.map((r) => ({
         executionId: r.id,
         seq: r.event_seq,
         graph: r.graph,
@@ -244,15 +235,28 @@ export class WorkerHost {
         status: 'failed',
         ...(r.state && { state: r.state }),
         attempt: r.attempts,
-        at: new Date().toISOString(),
+        at,
         error: r.last_error ?? 'lease expired too often',
       })),
     );
-    for (const r of rows) {
+    const reason = 'the execution failed before this resume could apply';
+    const dropped = [];
+    for (const r of failed) dropped.push(...(await dropAllKept(trx, r.id, reason)));
+    for (const r of failed) {
       this.log.error({ executionId: r.id, err: r.last_error }, 'execution failed: its worker kept dying');
-      // Issue 5: an ending counts in workflow.completed, whichever worker's sweep ended it.
+      // An ending counts in workflow.completed, whichever worker's sweep ended it.
       const seconds = (Date.now() - new Date(r.created_at).getTime()) / 1000;
       this.deps.telemetry?.metrics.workflowCompleted(r.graph, 'failed', seconds);
+    }
+    for (const d of dropped) {
+      void this.deps.bus
+        .publishRejected({
+          subject: `${this.deps.config.Nats.SubjectPrefix}.executions.${d.execution_id}.resume`,
+          reason,
+          messageId: d.id,
+          at,
+        })
+        .catch(() => this.log.warn({ eventId: d.id }, 'rejected notice not published'));
     }
     this.relay.notify();
   }

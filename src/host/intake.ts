@@ -48,7 +48,7 @@ export interface IntakeDeps {
   onDropped?(dropped: { id: string; executionId: string; reason: string }[]): void;
   /** `jira` tickets are refused unless a Jira connection is configured */
   jiraConfigured?: boolean;
-  /** Issue 5: told after a cancel commits (`workflow.completed` counts it as an ending with status cancelled) */
+  /** told after a cancel commits (`workflow.completed` counts it as an ending with status cancelled) */
   onCancelled?(info: { executionId: string; graph: string; createdAt: Date }): void;
 }
 

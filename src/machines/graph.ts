@@ -16,7 +16,7 @@ export type PersistedSnapshot = {
   [key: string]: unknown;
 };
 
-/** Turns a snapshot of version `from` into one of version `from + 1` (issue 4: graph evolution). */
+/** Turns a snapshot of version `from` into one of version `from + 1`. */
 export type SnapshotMigration = (snapshot: PersistedSnapshot) => PersistedSnapshot;
 
 export interface GraphDefinition<TMachine extends AnyStateMachine = AnyStateMachine> {

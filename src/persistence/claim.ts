@@ -40,9 +40,13 @@ export interface ClaimedExecution {
 export interface ExpiredExecution {
   id: string;
   attempts: number;
-  lease_owner: string | null;
   tenant_id: string;
   graph: string;
+  state: string | null;
+  last_error: string | null;
+  created_at: Date;
+  /** the seq reserved for its `failed` event */
+  event_seq: number;
 }
 
 async function lockClaims(trx: Transaction<DB>, schema: string): Promise<void> {
@@ -51,7 +55,8 @@ async function lockClaims(trx: Transaction<DB>, schema: string): Promise<void> {
 
 /**
  * Fails the executions whose lease expired once too often (a step that kills its worker every time must not
- * crash-loop the cluster). Returns them so the caller can write their `failed` events.
+ * crash-loop the cluster). Reserves one event seq on each and returns them, so the caller writes their
+ * `failed` events in the same transaction.
  */
 export async function failExhaustedLeases(
   trx: Transaction<DB>,
@@ -68,12 +73,13 @@ export async function failExhaustedLeases(
       lease_epoch: sql`lease_epoch + 1`,
       waiting_for: '[]',
       finished_at: sql`now()`,
+      event_seq: sql`event_seq + 1`,
       updated_at: sql`now()`,
     })
     .where('status', '=', 'running')
     .where('lease_expires_at', '<', sql<Date>`now()`)
     .where('attempts', '>=', maxRetries)
-    .returning(['id', 'attempts', 'lease_owner', 'tenant_id', 'graph'])
+    .returning(['id', 'attempts', 'tenant_id', 'graph', 'state', 'last_error', 'created_at', 'event_seq'])
     .execute();
 }
 
