@@ -104,9 +104,9 @@ export function machineCpu(): { busy: number; total: number } {
   return { busy: (total - idle) / CLOCK_TICKS, total: total / CLOCK_TICKS };
 }
 
-/** CPU seconds used so far by every process whose command is one of `commands` (`postgres`, `nats-server`). */
-export function cpuOfCommands(commands: string[]): Record<string, number> {
-  const out: Record<string, number> = Object.fromEntries(commands.map((c) => [c, 0]));
+/** CPU seconds used so far by each process whose command is one of `commands` (`postgres`, `nats-server`). */
+export function cpuOfCommands(commands: string[]): Map<number, { command: string; seconds: number }> {
+  const out = new Map<number, { command: string; seconds: number }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -116,9 +116,24 @@ export function cpuOfCommands(commands: string[]): Record<string, number> {
       continue; // exited meanwhile
     }
     const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    if (!(command in out)) continue;
+    if (!commands.includes(command)) continue;
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out[command]! += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    out.set(Number(entry), { command, seconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS });
+  }
+  return out;
+}
+
+/**
+ * CPU seconds each command used between two readings: a process that started meanwhile counts whole, one that
+ * exited meanwhile is lost (PostgreSQL's backends live as long as their pool's connections, so few are).
+ */
+function cpuBetween(
+  before: ReturnType<typeof cpuOfCommands>,
+  after: ReturnType<typeof cpuOfCommands>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [pid, { command, seconds }] of after) {
+    out[command] = (out[command] ?? 0) + seconds - (before.get(pid)?.seconds ?? 0);
   }
   return out;
 }
@@ -128,8 +143,12 @@ export interface CpuUse {
   workers: number[];
   postgres: number;
   natsServer: number;
-  /** the whole machine (busy / wall time): more than the sum above means someone else was running */
+  /** the bench process itself (polling the database, the NATS subscriptions) */
+  bench: number;
+  /** the whole machine (busy / wall time) */
   machine: number;
+  /** machine minus everything above: someone else was running (the machine is shared) */
+  others: number;
   cores: number;
 }
 
@@ -139,16 +158,26 @@ export function watchCpu(workerPids: number[]): () => CpuUse {
   const workers0 = workerPids.map(cpuSeconds);
   const others0 = cpuOfCommands(['postgres', 'nats-server']);
   const machine0 = machineCpu();
+  const bench0 = process.cpuUsage();
   return () => {
     const seconds = (performance.now() - started) / 1000;
-    const others = cpuOfCommands(['postgres', 'nats-server']);
+    const others = cpuBetween(others0, cpuOfCommands(['postgres', 'nats-server']));
     const machine = machineCpu();
+    const bench = process.cpuUsage(bench0);
     const cores = (x: number) => Math.round((x / seconds) * 100) / 100;
+    const workers = workerPids.map((pid, i) => cpuSeconds(pid) - workers0[i]!);
+    const postgres = others.postgres ?? 0;
+    const nats = others['nats-server'] ?? 0;
+    const benchSeconds = (bench.user + bench.system) / 1e6;
+    const busy = machine.busy - machine0.busy;
+    const known = workers.reduce((a, b) => a + b, 0) + postgres + nats + benchSeconds;
     return {
-      workers: workerPids.map((pid, i) => cores(cpuSeconds(pid) - workers0[i]!)),
-      postgres: cores(others.postgres! - others0.postgres!),
-      natsServer: cores(others['nats-server']! - others0['nats-server']!),
-      machine: cores(machine.busy - machine0.busy),
+      workers: workers.map(cores),
+      postgres: cores(postgres),
+      natsServer: cores(nats),
+      bench: cores(benchSeconds),
+      machine: cores(busy),
+      others: cores(Math.max(0, busy - known)),
       cores: availableParallelism(),
     };
   };

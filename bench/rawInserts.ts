@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../test/support/database.js';
+import { type CpuUse, watchCpu } from './benchWorkers.js';
 import { type Distribution, distribution, round } from './report.js';
 
 export interface RawInsertResult {
@@ -22,6 +23,8 @@ export interface RawInsertResult {
   /** bytes of the jsonb document as sent */
   docBytes: number;
   commitMs: Distribution;
+  /** cores used during the 10-connection run: `bench` is the client (this process), `postgres` the server */
+  cpu: CpuUse;
   singleConnection: { transactionsPerSecond: number; commitMs: Distribution };
   server: { synchronous_commit: string; fsync: string; wal_sync_method: string; version: string };
 }
@@ -94,11 +97,13 @@ export async function measureRawInserts(
       ),
     );
     const latencies: number[] = [];
+    const cpu = watchCpu([]);
     const started = performance.now();
     const counts = await Promise.all(
       Array.from({ length: connections }, () => loop(pool, text, doc, started + seconds * 1000, latencies)),
     );
     const elapsed = (performance.now() - started) / 1000;
+    const cpuUse = cpu();
     const transactions = counts.reduce((a, b) => a + b, 0);
     return {
       connections,
@@ -107,6 +112,7 @@ export async function measureRawInserts(
       transactionsPerSecond: Math.round(transactions / elapsed),
       docBytes: Buffer.byteLength(doc),
       commitMs: distribution(latencies),
+      cpu: cpuUse,
       singleConnection: {
         transactionsPerSecond: Math.round(singleCount / singleSeconds),
         commitMs: distribution(single),

@@ -1,88 +1,119 @@
 /**
- * Throughput of one in-process worker on the machine's PostgreSQL: a graph of five agents that do nothing,
- * `count` executions, `MaxConcurrentExecutions` at a time. Prints JSON: completed executions/s and durable
- * steps/s (checkpoints committed per second). Durability is the user's: synchronous_commit on, fsync on.
+ * Throughput: `executions` of `noop5` (five agents that do nothing) are queued first, then run by `workers`
+ * worker processes at `maxConcurrentExecutions` each. Reported: completed executions per second and durable
+ * steps per second (checkpoints committed per second).
  *
- *   npx tsx bench/throughput.ts [count=1000] [concurrency=10]
+ * The window. Queued executions are held back (`run_at` an hour ahead) while the processes start — a tsx
+ * process takes a second or two to boot, and three of them boot unevenly on two cores —, then released by one
+ * UPDATE setting `run_at = now()` and a wake-up on `P.internal.wake`, as intake sends one. The window runs from
+ * that UPDATE's `now()` to the last `finished_at`: both read from the database's clock, so the bench's own
+ * polling adds nothing to it.
  */
-import { sql } from 'kysely';
-import { createWorker } from '../src/worker.js';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../test/support/database.js';
-import { recordingAgents, startBody, stepsGraph } from '../test/support/testGraphs.js';
-import { testConfig } from '../test/support/worker.js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { natsNames } from '../src/transport/nats/names.js';
+import { NOOP5_GRAPH } from '../test/support/benchGraphs.js';
+import { deleteStreams, uniquePrefix } from '../test/support/nats.js';
+import { createBenchSchema } from './benchSchema.js';
+import { type CpuUse, killAll, spawnBenchWorkers, watchCpu } from './benchWorkers.js';
+import { mib, progress, round } from './report.js';
 
-export async function measureThroughput(count: number, concurrency: number) {
-  const schema = uniqueSchema('bench');
-  const graph = stepsGraph('noop5', 5);
-  const keys = ['step1', 'step2', 'step3', 'step4', 'step5'];
-  let completed = 0;
-  let resolveAll!: () => void;
-  const all = new Promise<void>((r) => {
-    resolveAll = r;
-  });
-  const newWorker = () =>
-    createWorker({
-      config: testConfig(schema, '/tmp/prf-bench-ws', {
-        AgentHost: {
-          MaxConcurrentExecutions: concurrency,
-          BatchSize: concurrency,
-          PollIntervalSeconds: 1,
-          LeaseSeconds: 30,
-        },
-        AgentFramework: { MaxConcurrentWorkflows: 1000 },
-        Database: { PoolSize: 10 },
-      }),
-      graphs: [graph],
-      agents: recordingAgents(keys, []),
-      onRunEnd: ({ outcome }) => {
-        if (outcome === 'completed' && ++completed === count) resolveAll();
-      },
-    });
-  try {
-    // Queue everything through a worker whose host is stopped, then measure a fresh worker alone.
-    const submitter = await newWorker();
-    await submitter.start();
-    await submitter.host.stop(0);
-    for (let i = 0; i < count; i += 50) {
-      await Promise.all(
-        Array.from({ length: Math.min(50, count - i) }, () =>
-          submitter.service.start(startBody('noop5'), { source: 'library' }),
-        ),
-      );
-    }
-    await submitter.stop();
-    const runner = await newWorker();
-    const started = performance.now();
-    await runner.start();
-    await all;
-    const seconds = (performance.now() - started) / 1000;
-    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM checkpoints`.execute(
-      runner.database.db,
-    );
-    await runner.stop();
-    const checkpoints = Number(rows[0]?.n ?? 0);
-    return {
-      executions: count,
-      concurrency,
-      seconds: Number(seconds.toFixed(2)),
-      executionsPerSecond: Math.round(count / seconds),
-      durableStepsPerSecond: Math.round(checkpoints / seconds),
-      checkpointsPerExecution: checkpoints / count,
-    };
-  } finally {
-    await dropSchema(schema);
-  }
+export interface ThroughputOptions {
+  workers: number;
+  executions: number;
+  maxConcurrentExecutions: number;
+  /** NATS URL: inputs, wake-ups and lifecycle events over NATS (the events go to JetStream); none: in-process */
+  natsUrl?: string | undefined;
 }
 
-if (process.argv[1]?.endsWith('throughput.ts')) {
-  const count = Number(process.argv[2] ?? 1000);
-  const concurrency = Number(process.argv[3] ?? 10);
-  console.log(
-    JSON.stringify({
-      bench: 'throughput',
-      database: TEST_DATABASE_URL,
-      ...(await measureThroughput(count, concurrency)),
-    }),
-  );
-  process.exit(0);
+export interface ThroughputResult {
+  workers: number;
+  maxConcurrentExecutions: number;
+  nats: boolean;
+  executions: number;
+  seconds: number;
+  executionsPerSecond: number;
+  durableStepsPerSecond: number;
+  checkpoints: number;
+  checkpointsPerExecution: number;
+  /** lifecycle events written to the outbox (and published) per second */
+  eventsPerSecond: number;
+  cpu: CpuUse;
+  peakRssMiB: number[];
+}
+
+export async function measureThroughput(options: ThroughputOptions): Promise<ThroughputResult> {
+  const { workers, executions, maxConcurrentExecutions, natsUrl } = options;
+  const target = await createBenchSchema('bench_tp');
+  const prefix = uniquePrefix();
+  const names = natsNames(prefix);
+  const nc = natsUrl ? await connect({ servers: natsUrl }) : undefined;
+  let processes: Awaited<ReturnType<typeof spawnBenchWorkers>> = [];
+  try {
+    progress(`throughput ${workers}×: queueing ${executions} executions`);
+    await target.queue(NOOP5_GRAPH, executions);
+    await target.pool.query(`UPDATE executions SET run_at = now() + interval '1 hour'`);
+    await target.vacuum();
+    progress(`throughput ${workers}×: starting ${workers} worker process(es)`);
+    processes = await spawnBenchWorkers(target, workers, {
+      maxConcurrentExecutions,
+      maxConcurrentWorkflows: 1000,
+      ...(natsUrl ? { nats: { url: natsUrl, subjectPrefix: prefix } } : { pollIntervalSeconds: 0.2 }),
+    });
+
+    const cpu = watchCpu(processes.map((p) => p.pid));
+    const { rows } = await target.pool.query<{ released_at: Date; n: number }>(
+      `WITH u AS (UPDATE executions SET run_at = now() WHERE status = 'pending' RETURNING 1)
+       SELECT now() AS released_at, count(*)::int AS n FROM u`,
+    );
+    if (nc) {
+      nc.publish(names.wake);
+      await nc.flush();
+    }
+    const releasedAt = rows[0]!.released_at;
+    progress(`throughput ${workers}×: released ${rows[0]!.n}`);
+    await target.waitForCounts(
+      'every execution completes',
+      (c) => {
+        if ((c.failed ?? 0) > 0) throw new Error(`executions failed: ${JSON.stringify(c)}`);
+        return c.completed === executions;
+      },
+      180_000,
+    );
+    const cpuUse = cpu();
+    const peakRssMiB = processes.map((p) => mib(p.memory()?.peakRssBytes ?? Number.NaN));
+    const window = await target.pool.query<{ seconds: number; checkpoints: number; events: number }>(
+      `SELECT extract(epoch FROM (SELECT max(finished_at) FROM executions) - $1::timestamptz)::float8 AS seconds,
+              (SELECT count(*)::int FROM checkpoints WHERE created_at >= $1) AS checkpoints,
+              (SELECT count(*)::int FROM outbox WHERE created_at >= $1) AS events`,
+      [releasedAt],
+    );
+    const { seconds, checkpoints, events } = window.rows[0]!;
+    const result: ThroughputResult = {
+      workers,
+      maxConcurrentExecutions,
+      nats: !!natsUrl,
+      executions,
+      seconds: round(seconds, 3),
+      executionsPerSecond: Math.round(executions / seconds),
+      durableStepsPerSecond: Math.round(checkpoints / seconds),
+      checkpoints,
+      checkpointsPerExecution: round(checkpoints / executions),
+      eventsPerSecond: Math.round(events / seconds),
+      cpu: cpuUse,
+      peakRssMiB,
+    };
+    progress(`throughput ${workers}×: done`, {
+      executionsPerSecond: result.executionsPerSecond,
+      durableStepsPerSecond: result.durableStepsPerSecond,
+    });
+    return result;
+  } finally {
+    await killAll(processes);
+    if (nc) {
+      await deleteStreams(await jetstreamManager(nc), names);
+      await nc.close();
+    }
+    await target.cleanup();
+  }
 }

@@ -31,6 +31,7 @@ import { z } from 'zod';
 import type { AgentFn } from '../../src/actors/agent.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { createWorker } from '../../src/worker.js';
+import { benchAgents, benchGraphs } from './benchGraphs.js';
 import { TEST_DATABASE_URL } from './database.js';
 import {
   CHAIN_GRAPH,
@@ -38,7 +39,6 @@ import {
   workerModes,
   workerProcessSettingsSchema,
 } from './processes/settings.js';
-import { benchAgents, benchGraphs } from './benchGraphs.js';
 import { stepsGraph } from './testGraphs.js';
 import { testConfig } from './worker.js';
 

@@ -30,6 +30,8 @@ export const workerProcessSettingsSchema = z.object({
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** serve the HTTP API on a free loopback port; its URL comes in the ready line (`url`) */
   http: z.boolean().default(false),
+  /** flags given to the child's node by the parent, before `--import tsx` (`--cpu-prof` for a profile) */
+  execArgv: z.array(z.string()).default([]),
   /** variables merged into the child's environment by the parent (OTEL_* for the telemetry tests) */
   env: z.record(z.string(), z.string()).default({}),
   /** take inputs from and publish events to NATS (`Nats.Url`, `Nats.SubjectPrefix`) */

@@ -49,7 +49,8 @@ export class WorkerProcess {
   readonly rawStderr: string[] = [];
 
   constructor(readonly settings: WorkerProcessSettings) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(settings)], {
+    const flags = settings.execArgv ?? [];
+    this.child = spawn(process.execPath, [...flags, '--import', 'tsx', script, JSON.stringify(settings)], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NODE_ENV: 'test', ...settings.env },
@@ -109,7 +110,8 @@ export class WorkerProcess {
     } catch {
       return undefined; // gone between the check and the read
     }
-    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? NaN);
+    const kib = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? NaN);
     return { rssBytes: kib('VmRSS') * 1024, peakRssBytes: kib('VmHWM') * 1024 };
   }
 
