@@ -1,7 +1,7 @@
 /**
  * Three worker processes on NATS (test/support/workerProcess.ts with its `nats` setting): 300 executions
- * published on `P.executions.start`, one process SIGKILLed while many run. Every execution completes and every
- * lifecycle event reaches the events stream, in order, once.
+ * published on `P.executions.start` spread over the three and complete exactly once; one of three SIGKILLed
+ * while 100 run loses none. Every lifecycle event reaches the events stream, in order, once.
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -32,59 +32,49 @@ describe('worker processes on NATS', () => {
     db = undefined;
   });
 
-  it('300 executions over NATS on 3 processes, one SIGKILLed while many run: all complete, every event in order', async () => {
+  /** Three processes on one schema and one prefix; `count(status)` and `stepRuns()` read the database. */
+  async function startThree(overrides: Record<string, unknown>) {
     const prefix = uniquePrefix();
     // first: its cleanup deletes the streams even when the workers fail to start
     client = await natsTestClient(prefix);
     cluster = await createProcessCluster();
     const settings = {
       nats: { url: TEST_NATS_URL, subjectPrefix: prefix },
-      stepMs: 300,
-      maxConcurrentExecutions: 40,
       leaseSeconds: 2,
       logLevel: 'warn' as const,
+      ...overrides,
     };
     const processes = [];
     for (let i = 0; i < 3; i++) processes.push(await cluster.spawn(settings)); // the first creates the streams
     db = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
-    const executions = `${pg.escapeIdentifier(cluster.schema)}.executions`;
+    const schema = pg.escapeIdentifier(cluster.schema);
     const count = async (status: string) =>
       Number(
-        (await db!.query(`SELECT count(*)::int AS n FROM ${executions} WHERE status = $1`, [status])).rows[0]
-          .n,
+        (await db!.query(`SELECT count(*)::int AS n FROM ${schema}.executions WHERE status = $1`, [status]))
+          .rows[0].n,
       );
+    const stepRuns = async () =>
+      (await db!.query(`SELECT execution_id, step, worker FROM ${schema}.step_runs`)).rows as {
+        execution_id: string;
+        step: string;
+        worker: string;
+      }[];
+    return { processes, count, stepRuns };
+  }
 
-    const ids = Array.from({ length: 300 }, () => randomUUID());
+  async function publishStarts(n: number): Promise<string[]> {
+    const ids = Array.from({ length: n }, () => randomUUID());
     for (const id of ids) {
-      await client.publish(client.names.start, startBody(CHAIN_GRAPH, { executionId: id }), { msgId: id });
+      await client!.publish(client!.names.start, startBody(CHAIN_GRAPH, { executionId: id }), { msgId: id });
     }
-    // AgentFramework.MaxConcurrentWorkflows (50 by default) bounds the cluster: kill when it is nearly full
-    const running = await eventually('many run', async () => {
-      const n = await count('running');
-      return n >= 40 ? n : undefined;
-    });
-    const victim = processes[0]!;
-    expect((await victim.kill()).signal).toBe('SIGKILL');
+    return ids;
+  }
 
-    await eventually(
-      'every execution completes',
-      async () => ((await count('completed')) === 300 ? true : undefined),
-      150_000,
-      500,
-    );
-    const steps = await db.query(
-      `SELECT count(DISTINCT execution_id)::int AS n FROM ${pg.escapeIdentifier(cluster.schema)}.step_runs WHERE step = 'step3'`,
-    );
-    expect(steps.rows[0].n).toBe(300);
-    const victims = await db.query(
-      `SELECT count(DISTINCT execution_id)::int AS n FROM ${pg.escapeIdentifier(cluster.schema)}.step_runs WHERE worker = $1`,
-      [victim.workerId],
-    );
-    expect(victims.rows[0].n).toBeGreaterThan(0);
-
+  /** Every event the outbox holds reached the events stream, once, in order per execution. */
+  async function expectEventsPublished(ids: string[]) {
     const outbox = new Map<string, LifecycleEvent[]>();
-    for (const id of ids) outbox.set(id, await cluster.submitter.service.eventsAfter(id, 0));
+    for (const id of ids) outbox.set(id, await cluster!.submitter.service.eventsAfter(id, 0));
     const total = [...outbox.values()].reduce((n, list) => n + list.length, 0);
     const published = await eventually(
       'every event reaches the events stream',
@@ -99,7 +89,65 @@ describe('worker processes on NATS', () => {
     const byExecution = new Map<string, LifecycleEvent[]>();
     for (const e of published) byExecution.set(e.executionId, [...(byExecution.get(e.executionId) ?? []), e]);
     for (const id of ids) expect(byExecution.get(id)).toEqual(outbox.get(id));
-    expect(await client.rejected()).toEqual([]);
-    expect(running).toBeGreaterThanOrEqual(40);
+    expect(await client!.rejected()).toEqual([]);
+  }
+
+  it('300 executions on 3 processes: each completes exactly once, every step once, the work spread over all three', async () => {
+    const { processes, count, stepRuns } = await startThree({ stepMs: 100, maxConcurrentExecutions: 20 });
+    const ids = await publishStarts(300);
+    await eventually(
+      'every execution completes',
+      async () => ((await count('completed')) === 300 ? true : undefined),
+      150_000,
+      500,
+    );
+    const runs = await stepRuns();
+    // no kill here: every step of every execution ran exactly once
+    expect(runs).toHaveLength(900);
+    expect(new Set(runs.map((r) => `${r.execution_id}:${r.step}`)).size).toBe(900);
+    const perWorker = new Map<string, number>();
+    for (const r of runs) perWorker.set(r.worker, (perWorker.get(r.worker) ?? 0) + 1);
+    expect([...perWorker.keys()].sort()).toEqual(processes.map((p) => p.workerId).sort());
+    for (const n of perWorker.values()) expect(n).toBeGreaterThan(900 / 10);
+    await expectEventsPublished(ids);
+  }, 240_000);
+
+  it('one of 3 processes SIGKILLed while 100 executions run: all 100 complete, only interrupted steps ran twice', async () => {
+    const { processes, count, stepRuns } = await startThree({
+      stepMs: 500,
+      maxConcurrentExecutions: 40,
+      maxConcurrentWorkflows: 150,
+    });
+    const ids = await publishStarts(100);
+    await eventually(
+      'all 100 run at once',
+      async () => ((await count('running')) === 100 ? true : undefined),
+      60_000,
+      50,
+    );
+    const victim = processes[0]!;
+    expect((await victim.kill()).signal).toBe('SIGKILL');
+    await eventually(
+      'every execution completes',
+      async () => ((await count('completed')) === 100 ? true : undefined),
+      150_000,
+      500,
+    );
+
+    const runs = await stepRuns();
+    const onVictim = new Set(runs.filter((r) => r.worker === victim.workerId).map((r) => r.execution_id));
+    expect(onVictim.size).toBeGreaterThan(0);
+    const times = new Map<string, number>();
+    for (const r of runs)
+      times.set(`${r.execution_id}:${r.step}`, (times.get(`${r.execution_id}:${r.step}`) ?? 0) + 1);
+    for (const id of ids) {
+      for (const step of ['step1', 'step2', 'step3']) {
+        const n = times.get(`${id}:${step}`) ?? 0;
+        // a step the kill interrupted ran again on a survivor; nothing else ran twice
+        expect(n, `${id} ${step}`).toBeGreaterThanOrEqual(1);
+        expect(n, `${id} ${step}`).toBeLessThanOrEqual(onVictim.has(id) ? 2 : 1);
+      }
+    }
+    await expectEventsPublished(ids);
   }, 240_000);
 });
