@@ -261,7 +261,8 @@ export class WorkerHost {
     this.relay.notify();
   }
 
-  private run({ id: executionId, takenOver, row }: ClaimedExecution): void {
+  private run(claim: ClaimedExecution): void {
+    const { id: executionId, takenOver } = claim;
     const runner = new ExecutionRunner(
       {
         database: this.deps.database,
@@ -279,8 +280,7 @@ export class WorkerHost {
         onRetryScheduled: (delaySeconds) => this.wakeAfter(delaySeconds),
         onProgress: () => this.endIsolation(executionId),
       },
-      row,
-      takenOver,
+      claim,
     );
     this.runners.set(executionId, runner);
     if (takenOver) {

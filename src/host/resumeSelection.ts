@@ -8,12 +8,14 @@ import { type ResumeEvent, resumeEventSchema } from '../machines/events.js';
 import type { InboxRow } from '../persistence/inbox.js';
 import { statePath } from './snapshotView.js';
 
+export type KeptInput = Pick<InboxRow, 'id' | 'payload'>;
+
 export interface ResumeChoice {
-  chosen?: { row: InboxRow; event: ResumeEvent };
+  chosen?: { row: KeptInput; event: ResumeEvent };
   dropped: { id: string; reason: string }[];
 }
 
-export function chooseResume(snapshot: AnyMachineSnapshot, kept: InboxRow[]): ResumeChoice {
+export function chooseResume(snapshot: AnyMachineSnapshot, kept: KeptInput[]): ResumeChoice {
   const state = statePath(snapshot.value);
   const dropped: { id: string; reason: string }[] = [];
   let chosen: ResumeChoice['chosen'];

@@ -28,11 +28,11 @@ import type { Config } from '../config.js';
 import { type WorkflowInput, workflowInputSchema } from '../machines/domain.js';
 import type { GraphDefinition, PersistedSnapshot } from '../machines/graph.js';
 import type { GraphRegistry } from '../machines/registry.js';
-import { latestValidCheckpoint, markCheckpointInvalid } from '../persistence/checkpoints.js';
+import { markCheckpointInvalid } from '../persistence/checkpoints.js';
+import type { ClaimedExecution } from '../persistence/claim.js';
 import type { Database } from '../persistence/database.js';
 import { type ExecutionRow, findExecution, handBack } from '../persistence/executions.js';
 import type { ExecutionWrite } from '../persistence/executionWrites.js';
-import { type InboxRow, listKept } from '../persistence/inbox.js';
 import type { Telemetry } from '../telemetry/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import { CheckpointGate, provideAgents } from './agentRuntime.js';
@@ -40,7 +40,7 @@ import type { Bus } from './bus.js';
 import { CheckpointInvalid, migrateSnapshot, validateSnapshot } from './checkpointValidation.js';
 import type { CheckpointWriter } from './checkpointWriter.js';
 import { LeaseLostError } from './errors.js';
-import { chooseResume } from './resumeSelection.js';
+import { chooseResume, type KeptInput } from './resumeSelection.js';
 import { decideRetry } from './retryPolicy.js';
 import { RunTelemetry } from './runTelemetry.js';
 import {
@@ -121,15 +121,15 @@ export class ExecutionRunner {
   private readonly baseLog: Logger;
   private log: Logger;
 
-  /**
-   * @param claimed the execution's row as the claim returned it (this worker's lease and epoch)
-   * @param takenOver taken over from a worker whose lease expired: that counted as a failed attempt
-   */
+  private readonly takenOver: boolean;
+
+  /** @param claim what the claim returned: the row (this worker's lease and epoch), checkpoint, kept resumes */
   constructor(
     private readonly deps: RunnerDeps,
-    claimed: ExecutionRow,
-    private readonly takenOver = false,
+    private readonly claim: ClaimedExecution,
   ) {
+    const claimed = claim.row;
+    this.takenOver = claim.takenOver;
     this.row = claimed;
     this.executionId = claimed.id;
     this.epoch = Number(claimed.lease_epoch);
@@ -200,8 +200,7 @@ export class ExecutionRunner {
       await this.failForGood(`graph ${row.graph} is not registered on this worker`);
       return;
     }
-    // A fresh execution has no checkpoint to read (and no wait to apply a kept resume at).
-    const checkpoint = row.checkpoint_seq > 0 ? await latestValidCheckpoint(db, row.id) : undefined;
+    const checkpoint = this.claim.checkpoint;
     const version = checkpoint?.graph_version ?? row.graph_version;
     if (version > def.version) {
       // A newer worker wrote it; leave it alone for one (DESIGN.md point 5), without spending an attempt.
@@ -231,7 +230,7 @@ export class ExecutionRunner {
 
     const actor = this.createActor(def, snapshot);
     if (this.takenOver) await this.announceTakeOver();
-    const kept = checkpoint?.waiting ? await listKept(db, row.id) : [];
+    const kept = checkpoint?.waiting ? this.claim.kept : [];
     // What is stored already: the first capture after start() is not progress. A migrated snapshot is not
     // stored: its first capture records it under the new version — unless a kept resume is about to move it
     // on; then the resume's checkpoint records it (a first capture queued before the resume would settle the
@@ -290,7 +289,7 @@ export class ExecutionRunner {
   }
 
   /** At a waiting state: the first kept event it accepts is applied; every other kept event is dropped. */
-  private resumeFromInbox(snapshot: AnyMachineSnapshot, kept: InboxRow[]): void {
+  private resumeFromInbox(snapshot: AnyMachineSnapshot, kept: KeptInput[]): void {
     const { chosen, dropped } = chooseResume(snapshot, kept);
     if (!chosen) {
       // Nothing to apply: suspend again (dropping what cannot apply), no new checkpoint.

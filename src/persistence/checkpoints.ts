@@ -5,19 +5,6 @@ import type { CheckpointsTable, DB } from './schema.js';
 export type CheckpointRow = Selectable<CheckpointsTable>;
 type Db = Kysely<DB> | Transaction<DB>;
 
-/** The newest checkpoint a run may start from: not marked invalid, not pruned. */
-export async function latestValidCheckpoint(db: Db, executionId: string): Promise<CheckpointRow | undefined> {
-  return db
-    .selectFrom('checkpoints')
-    .selectAll()
-    .where('execution_id', '=', executionId)
-    .where('invalid_reason', 'is', null)
-    .where('snapshot', 'is not', null)
-    .orderBy('seq', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-}
-
 /** Marks a checkpoint unusable; an operator retry then starts from the one before it. */
 export async function markCheckpointInvalid(
   db: Db,

@@ -28,9 +28,21 @@ export interface ClaimOptions {
   maxRetries: number;
 }
 
+/** The fields of a checkpoint a run starts from. */
+export interface StartingCheckpoint {
+  seq: number;
+  graph_version: number;
+  waiting: boolean;
+  snapshot: Record<string, unknown>;
+}
+
 export interface ClaimedExecution {
   /** the row as the claim left it, so the run needs no second read */
   row: ExecutionRow;
+  /** its latest valid checkpoint, read by the claim itself (none for a fresh execution) */
+  checkpoint: StartingCheckpoint | null;
+  /** resumes kept for it, in arrival order */
+  kept: { id: string; payload: Record<string, unknown> }[];
   id: string;
   epoch: number;
   /** true when it was taken over from a worker whose lease expired */
@@ -134,7 +146,13 @@ async function pick(
       ? sql`status IN ('pending', 'retrying') AND run_at <= now()`
       : sql`status = 'running' AND lease_expires_at < now()`;
   // One statement: pick with SKIP LOCKED, update, and return each row's previous status (from the CTE).
-  const { rows } = await sql<ExecutionRow & { previous: string }>`
+  const { rows } = await sql<
+    ExecutionRow & {
+      previous: string;
+      latest_checkpoint: StartingCheckpoint | null;
+      kept_inputs: ClaimedExecution['kept'];
+    }
+  >`
     WITH picked AS (
       SELECT id, status FROM executions
       WHERE ${due}
@@ -154,13 +172,23 @@ async function pick(
       updated_at = now()
     FROM picked
     WHERE e.id = picked.id
-    RETURNING e.*, picked.status AS previous`.execute(trx);
+    -- What the run starts from, in the same round trip: saves two reads on the resume path.
+    RETURNING e.*, picked.status AS previous,
+      (SELECT jsonb_build_object('seq', c.seq, 'graph_version', c.graph_version, 'waiting', c.waiting,
+                                 'snapshot', c.snapshot)
+       FROM checkpoints AS c
+       WHERE c.execution_id = e.id AND c.invalid_reason IS NULL AND c.snapshot IS NOT NULL
+       ORDER BY c.seq DESC LIMIT 1) AS latest_checkpoint,
+      (SELECT coalesce(jsonb_agg(jsonb_build_object('id', k.id, 'payload', k.payload) ORDER BY k.received_seq), '[]')
+       FROM inbox AS k WHERE k.execution_id = e.id AND k.status = 'kept') AS kept_inputs`.execute(trx);
   // UPDATE … RETURNING does not keep the CTE's order: sort back, highest priority and oldest first.
   rows.sort(
     (a, b) => b.priority - a.priority || new Date(a.created_at).getTime() - new Date(b.created_at).getTime(),
   );
-  return rows.map(({ previous, ...row }) => ({
+  return rows.map(({ previous, latest_checkpoint, kept_inputs, ...row }) => ({
     row,
+    checkpoint: latest_checkpoint,
+    kept: kept_inputs,
     id: row.id,
     epoch: Number(row.lease_epoch),
     takenOver: previous === 'running',
