@@ -193,22 +193,21 @@ export class WorkerHost {
     if (this.isolated) return false;
     const { AgentHost, AgentFramework } = this.deps.config;
     const room = Math.min(AgentHost.BatchSize, AgentHost.MaxConcurrentExecutions - this.runners.size);
-    const { db, schema } = this.deps.database;
-    const sweep = Date.now() >= this.nextSweepAt;
-    if (sweep) this.nextSweepAt = Date.now() + AgentHost.PollIntervalSeconds * 1000;
-    if (room <= 0 && !sweep) return false;
-    const claimed = await db.transaction().execute(async (trx) => {
+    const { database } = this.deps;
+    const { db } = database;
+    if (Date.now() >= this.nextSweepAt) {
       // The sweep of exhausted leases runs at the poll interval, not on every wake-up: it is a safety net.
-      if (sweep) await this.failExhausted(trx);
-      if (room <= 0) return [];
-      return claimExecutions(trx, schema, {
-        owner: this.deps.owner,
-        limit: room,
-        clusterLimit: AgentFramework.MaxConcurrentWorkflows,
-        leaseSeconds: AgentHost.LeaseSeconds,
-        maxRetries: AgentHost.MaxRetries,
-        idle: this.runners.size === 0,
-      });
+      this.nextSweepAt = Date.now() + AgentHost.PollIntervalSeconds * 1000;
+      await db.transaction().execute((trx) => this.failExhausted(trx));
+    }
+    if (room <= 0) return false;
+    const claimed = await claimExecutions(database, {
+      owner: this.deps.owner,
+      limit: room,
+      clusterLimit: AgentFramework.MaxConcurrentWorkflows,
+      leaseSeconds: AgentHost.LeaseSeconds,
+      maxRetries: AgentHost.MaxRetries,
+      idle: this.runners.size === 0,
     });
     if (this.state !== 'running') {
       // SIGTERM arrived while the claim was in flight: give it back before any step starts.

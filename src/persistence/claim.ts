@@ -9,8 +9,12 @@
  * per poll (not per execution), so serialising them costs little.
  *
  * Time. Every time compared here is the database's `now()`, never a worker's clock.
+ *
+ * The claim itself is the PL/pgSQL function `prfactory_claim` (migrations/0003_claim.ts): one round trip instead
+ * of six, each of its statements on a fresh snapshot as the separate statements were.
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Database } from './database.js';
 import type { ExecutionRow } from './executions.js';
 import type { DB } from './schema.js';
 
@@ -61,10 +65,6 @@ export interface ExpiredExecution {
   event_seq: number;
 }
 
-async function lockClaims(trx: Transaction<DB>, schema: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(${CLAIM_LOCK_KEY}, hashtext(${schema}))`.execute(trx);
-}
-
 /**
  * Fails the executions whose lease expired once too often (a step that kills its worker every time must not
  * crash-loop the cluster). Reserves one event seq on each and returns them, so the caller writes their
@@ -106,93 +106,51 @@ export async function failExhaustedLeases(
  * While suspects wait, a busy worker takes no fresh work, so that it drains and can take one.
  */
 export async function claimExecutions(
-  trx: Transaction<DB>,
-  schema: string,
+  database: Database,
   options: ClaimOptions & { idle: boolean },
 ): Promise<ClaimedExecution[]> {
-  await lockClaims(trx, schema);
-  const { running } = await trx
-    .selectFrom('executions')
-    .select((eb) => eb.fn.countAll<number>().as('running'))
-    .where('status', '=', 'running')
-    .where('lease_expires_at', '>', sql<Date>`now()`)
-    .executeTakeFirstOrThrow();
-  const take = Math.min(options.limit, options.clusterLimit - Number(running));
-  if (take <= 0) return [];
-  if (options.idle) {
-    const suspect = await pick(trx, options, 'suspect', 1);
-    if (suspect.length > 0) return suspect;
-  } else {
-    const waiting = await trx
-      .selectFrom('executions')
-      .select('id')
-      .where('status', '=', 'running')
-      .where('lease_expires_at', '<', sql<Date>`now()`)
-      .limit(1)
-      .executeTakeFirst();
-    if (waiting) return [];
-  }
-  return pick(trx, options, 'fresh', take);
+  const query = sql<{ claimed: ClaimedJson }>`SELECT prfactory_claim(
+    ${options.owner}, ${options.limit}::integer, ${options.clusterLimit}::integer,
+    ${options.leaseSeconds}::double precision, ${options.idle}, ${CLAIM_LOCK_KEY}::integer, ${database.schema}
+  ) AS claimed`.compile(database.db);
+  const rows = await database.prepared<{ claimed: ClaimedJson }>('prfactory_claim', query);
+  return rows.map(({ claimed }) => {
+    const { previous, latest_checkpoint, kept_inputs, ...json } = claimed;
+    const row = rowFromJson(json);
+    return {
+      row,
+      checkpoint: latest_checkpoint,
+      kept: kept_inputs,
+      id: row.id,
+      epoch: Number(row.lease_epoch),
+      takenOver: previous === 'running',
+    };
+  });
 }
 
-async function pick(
-  trx: Transaction<DB>,
-  options: ClaimOptions,
-  kind: 'fresh' | 'suspect',
-  take: number,
-): Promise<ClaimedExecution[]> {
-  const due =
-    kind === 'fresh'
-      ? sql`status IN ('pending', 'retrying') AND run_at <= now()`
-      : sql`status = 'running' AND lease_expires_at < now()`;
-  // One statement: pick with SKIP LOCKED, update, and return each row's previous status (from the CTE).
-  const { rows } = await sql<
-    ExecutionRow & {
-      previous: string;
-      latest_checkpoint: StartingCheckpoint | null;
-      kept_inputs: ClaimedExecution['kept'];
-    }
-  >`
-    WITH picked AS (
-      SELECT id, status FROM executions
-      WHERE ${due}
-      ORDER BY priority DESC, created_at ASC, id ASC
-      LIMIT ${take}
-      FOR UPDATE SKIP LOCKED
-    )
-    UPDATE executions e SET
-      -- An expired lease is a failed attempt: the step it ran may be what killed its worker.
-      attempts = CASE WHEN picked.status = 'running' THEN e.attempts + 1 ELSE e.attempts END,
-      last_error = CASE WHEN picked.status = 'running'
-        THEN 'lease of ' || coalesce(e.lease_owner, '?') || ' expired: taken over' ELSE e.last_error END,
-      status = 'running',
-      lease_owner = ${options.owner},
-      lease_expires_at = now() + make_interval(secs => ${options.leaseSeconds}),
-      lease_epoch = e.lease_epoch + 1,
-      updated_at = now()
-    FROM picked
-    WHERE e.id = picked.id
-    -- What the run starts from, in the same round trip: saves two reads on the resume path.
-    RETURNING e.*, picked.status AS previous,
-      (SELECT jsonb_build_object('seq', c.seq, 'graph_version', c.graph_version, 'waiting', c.waiting,
-                                 'snapshot', c.snapshot)
-       FROM checkpoints AS c
-       WHERE c.execution_id = e.id AND c.invalid_reason IS NULL AND c.snapshot IS NOT NULL
-       ORDER BY c.seq DESC LIMIT 1) AS latest_checkpoint,
-      (SELECT coalesce(jsonb_agg(jsonb_build_object('id', k.id, 'payload', k.payload) ORDER BY k.received_seq), '[]')
-       FROM inbox AS k WHERE k.execution_id = e.id AND k.status = 'kept') AS kept_inputs`.execute(trx);
-  // UPDATE … RETURNING does not keep the CTE's order: sort back, highest priority and oldest first.
-  rows.sort(
-    (a, b) => b.priority - a.priority || new Date(a.created_at).getTime() - new Date(b.created_at).getTime(),
-  );
-  return rows.map(({ previous, latest_checkpoint, kept_inputs, ...row }) => ({
-    row,
-    checkpoint: latest_checkpoint,
-    kept: kept_inputs,
-    id: row.id,
-    epoch: Number(row.lease_epoch),
-    takenOver: previous === 'running',
-  }));
+type ClaimedJson = Record<string, unknown> & {
+  previous: string;
+  latest_checkpoint: StartingCheckpoint | null;
+  kept_inputs: ClaimedExecution['kept'];
+};
+
+const timestampColumns = [
+  'run_at',
+  'lease_expires_at',
+  'started_at',
+  'finished_at',
+  'created_at',
+  'updated_at',
+];
+
+/** A row that came back as jsonb: its timestamps are ISO text there. */
+function rowFromJson(json: Record<string, unknown>): ExecutionRow {
+  const row: Record<string, unknown> = { ...json };
+  for (const column of timestampColumns) {
+    const value = row[column];
+    row[column] = typeof value === 'string' ? new Date(value) : value;
+  }
+  return row as unknown as ExecutionRow;
 }
 
 /**

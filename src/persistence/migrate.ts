@@ -9,11 +9,13 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 import * as initial from './migrations/0001_initial.js';
 import * as writeBatch from './migrations/0002_write_batch.js';
+import * as claim from './migrations/0003_claim.js';
 import type { DB } from './schema.js';
 
 const migrations: [name: string, migration: Migration][] = [
   ['0001_initial', initial],
   ['0002_write_batch', writeBatch],
+  ['0003_claim', claim],
 ];
 
 /** Arbitrary, fixed: serialises migrations of one schema across workers. */
