@@ -127,6 +127,11 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
     db: database.db,
     registry,
     wake: () => bus.wake(),
+    resumeClaimer: {
+      claim: (trx, executionId) => host.claimForResume(trx, executionId),
+      adopt: (claim) => host.adopt(claim),
+      release: () => host.release(),
+    },
     // A cancellation ends an execution on the worker that took the request, not in a runner.
     onCancelled: ({ graph, createdAt }) =>
       telemetry.metrics.workflowCompleted(graph, 'cancelled', (Date.now() - createdAt.getTime()) / 1000),

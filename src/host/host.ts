@@ -10,6 +10,7 @@
  *   unchanged); then the outbox is flushed.
  */
 
+import type { Transaction } from 'kysely';
 import type { AgentFn } from '../actors/agent.js';
 import type { Ports } from '../actors/ports.js';
 import type { Config } from '../config.js';
@@ -18,6 +19,7 @@ import { pruneCheckpoints } from '../persistence/checkpoints.js';
 import {
   type ClaimedExecution,
   claimExecutions,
+  claimOne,
   failExhaustedLeases,
   renewLeases,
 } from '../persistence/claim.js';
@@ -25,7 +27,7 @@ import type { Database } from '../persistence/database.js';
 import { countByStatus, handBack } from '../persistence/executions.js';
 import { dropAllKept } from '../persistence/inbox.js';
 import { insertEvents } from '../persistence/outbox.js';
-import { executionStatuses } from '../persistence/schema.js';
+import { type DB, executionStatuses } from '../persistence/schema.js';
 import type { Telemetry } from '../telemetry/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Bus } from './bus.js';
@@ -58,6 +60,8 @@ export class WorkerHost {
   readonly writer: CheckpointWriter;
   readonly relay: OutboxRelay;
   private wakeRequested = false;
+  /** slots promised to claims made inside intake's transactions, not yet running */
+  private reserved = 0;
   /** the taken-over execution this worker runs alone until it makes progress */
   private isolated: string | undefined;
   private nextSweepAt = 0;
@@ -188,11 +192,51 @@ export class WorkerHost {
   }
 
   /** Claims what this worker has room for; true when it got all it asked for (more may be waiting). */
+  /**
+   * Claims an execution whose resume intake is committing in `trx`, when this worker has room: the resume
+   * then runs here at once instead of after a wake-up and a claim. Call {@link adopt} after the commit, or
+   * {@link release} if the transaction fails.
+   */
+  async claimForResume(trx: Transaction<DB>, executionId: string): Promise<ClaimedExecution | undefined> {
+    const { AgentHost, AgentFramework } = this.deps.config;
+    if (this.state !== 'running' || this.isolated) return undefined;
+    if (this.runners.size + this.reserved >= AgentHost.MaxConcurrentExecutions) return undefined;
+    this.reserved++;
+    try {
+      const claim = await claimOne(trx, this.deps.database.schema, {
+        id: executionId,
+        owner: this.deps.owner,
+        clusterLimit: AgentFramework.MaxConcurrentWorkflows,
+        leaseSeconds: AgentHost.LeaseSeconds,
+      });
+      if (!claim) this.reserved--;
+      return claim;
+    } catch (error) {
+      this.reserved--;
+      throw error;
+    }
+  }
+
+  /** Runs what {@link claimForResume} claimed, once its transaction committed. */
+  adopt(claim: ClaimedExecution): void {
+    this.reserved--;
+    if (this.state === 'running') this.run(claim);
+    else void handBack(this.deps.database.db, claim.id, this.deps.owner, claim.epoch);
+  }
+
+  /** The transaction of a {@link claimForResume} failed: nothing was claimed. */
+  release(): void {
+    this.reserved--;
+  }
+
   private async claimOnce(): Promise<boolean> {
     // A taken-over execution runs alone until it makes progress (see claimExecutions).
     if (this.isolated) return false;
     const { AgentHost, AgentFramework } = this.deps.config;
-    const room = Math.min(AgentHost.BatchSize, AgentHost.MaxConcurrentExecutions - this.runners.size);
+    const room = Math.min(
+      AgentHost.BatchSize,
+      AgentHost.MaxConcurrentExecutions - this.runners.size - this.reserved,
+    );
     const { database } = this.deps;
     const { db } = database;
     if (Date.now() >= this.nextSweepAt) {

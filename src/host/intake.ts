@@ -12,6 +12,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { GraphRegistry } from '../machines/registry.js';
+import type { ClaimedExecution } from '../persistence/claim.js';
 import {
   type ExecutionRow,
   insertExecution,
@@ -48,6 +49,15 @@ export interface IntakeDeps {
   onDropped?(dropped: { id: string; executionId: string; reason: string }[]): void;
   /** `jira` tickets are refused unless a Jira connection is configured */
   jiraConfigured?: boolean;
+  /**
+   * Claims a resumed execution inside intake's transaction when this worker has room (the host); the claim is
+   * adopted after the commit or released if the transaction fails.
+   */
+  resumeClaimer?: {
+    claim(trx: Transaction<DB>, executionId: string): Promise<ClaimedExecution | undefined>;
+    adopt(claim: ClaimedExecution): void;
+    release(): void;
+  };
   /** told after a cancel commits (`workflow.completed` counts it as an ending with status cancelled) */
   onCancelled?(info: { executionId: string; graph: string; createdAt: Date }): void;
 }
@@ -173,7 +183,10 @@ export class Intake {
     const { eventId, tenantId, executionId: _omit, ...event } = request;
     const payload = { ...event, eventId, executionId, tenantId };
     const payloadHash = hashOf(payload);
-    const result = await this.transaction(async (trx) => {
+    // A claim made inside the transaction (this worker takes the resumed execution at once) is adopted after the
+    // commit, or released when the transaction fails.
+    let claimed: ClaimedExecution | undefined;
+    const accept = this.transaction(async (trx): Promise<Accepted> => {
       const row = checkOwnership(await lockExecution(trx, executionId), executionId, tenantId);
       const seen = await findInput(trx, eventId);
       if (seen) {
@@ -228,9 +241,21 @@ export class Intake {
         status: 'kept',
         traceParent: meta.traceParent ?? null,
       });
+      if (status === 'pending' && this.deps.resumeClaimer) {
+        claimed = await this.deps.resumeClaimer.claim(trx, executionId);
+        if (claimed) status = 'running';
+      }
       return { executionId, status, created: true };
     });
-    if (result.created && result.status === 'pending') this.deps.wake();
+    let result: Accepted;
+    try {
+      result = await accept;
+    } catch (error) {
+      if (claimed) this.deps.resumeClaimer?.release();
+      throw error;
+    }
+    if (claimed) this.deps.resumeClaimer?.adopt(claimed);
+    else if (result.created && result.status === 'pending') this.deps.wake();
     return result;
   }
 

@@ -114,18 +114,36 @@ export async function claimExecutions(
     ${options.leaseSeconds}::double precision, ${options.idle}, ${CLAIM_LOCK_KEY}::integer, ${database.schema}
   ) AS claimed`.compile(database.db);
   const rows = await database.prepared<{ claimed: ClaimedJson }>('prfactory_claim', query);
-  return rows.map(({ claimed }) => {
-    const { previous, latest_checkpoint, kept_inputs, ...json } = claimed;
-    const row = rowFromJson(json);
-    return {
-      row,
-      checkpoint: latest_checkpoint,
-      kept: kept_inputs,
-      id: row.id,
-      epoch: Number(row.lease_epoch),
-      takenOver: previous === 'running',
-    };
-  });
+  return rows.map(({ claimed }) => claimedOf(claimed));
+}
+
+/**
+ * Claims one `pending` execution inside the caller's transaction — intake's, right after it accepted a resume
+ * for it — within the cluster limit. Undefined when the limit is reached or another worker has it.
+ */
+export async function claimOne(
+  trx: Transaction<DB>,
+  schema: string,
+  options: Omit<ClaimOptions, 'limit' | 'maxRetries'> & { id: string },
+): Promise<ClaimedExecution | undefined> {
+  const { rows } = await sql<{ claimed: ClaimedJson }>`SELECT prfactory_claim_one(
+    ${options.id}::uuid, ${options.owner}, ${options.clusterLimit}::integer,
+    ${options.leaseSeconds}::double precision, ${CLAIM_LOCK_KEY}::integer, ${schema}
+  ) AS claimed`.execute(trx);
+  return rows[0] ? claimedOf(rows[0].claimed) : undefined;
+}
+
+function claimedOf(claimed: ClaimedJson): ClaimedExecution {
+  const { previous, latest_checkpoint, kept_inputs, ...json } = claimed;
+  const row = rowFromJson(json);
+  return {
+    row,
+    checkpoint: latest_checkpoint,
+    kept: kept_inputs,
+    id: row.id,
+    epoch: Number(row.lease_epoch),
+    takenOver: previous === 'running',
+  };
 }
 
 type ClaimedJson = Record<string, unknown> & {

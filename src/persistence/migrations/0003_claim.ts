@@ -8,6 +8,23 @@ import { type Kysely, sql } from 'kysely';
  * resumes kept for it.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  // What a run starts from: the latest valid checkpoint and the resumes kept for the execution.
+  await sql`
+CREATE OR REPLACE FUNCTION prfactory_claimed(c executions, previous text) RETURNS jsonb
+LANGUAGE sql STABLE AS $fn$
+  SELECT to_jsonb(c) || jsonb_build_object(
+    'previous', previous,
+    'latest_checkpoint',
+      (SELECT jsonb_build_object('seq', k.seq, 'graph_version', k.graph_version, 'waiting', k.waiting,
+                                 'snapshot', k.snapshot)
+       FROM checkpoints AS k
+       WHERE k.execution_id = c.id AND k.invalid_reason IS NULL AND k.snapshot IS NOT NULL
+       ORDER BY k.seq DESC LIMIT 1),
+    'kept_inputs',
+      (SELECT coalesce(jsonb_agg(jsonb_build_object('id', i.id, 'payload', i.payload) ORDER BY i.received_seq), '[]')
+       FROM inbox AS i WHERE i.execution_id = c.id AND i.status = 'kept'))
+$fn$`.execute(db);
+
   await sql`
 CREATE OR REPLACE FUNCTION prfactory_claim(
   p_owner text, p_limit integer, p_cluster_limit integer, p_lease_seconds double precision, p_idle boolean,
@@ -51,27 +68,51 @@ BEGIN
       updated_at = now()
     FROM picked
     WHERE e.id = picked.id
-    RETURNING e.*, picked.status AS previous
+    -- the whole new row: the main query would see the table as it was before this update
+    RETURNING e AS new_row, picked.status AS previous
   )
-  SELECT to_jsonb(c) - 'previous' || jsonb_build_object(
-    'previous', c.previous,
-    'latest_checkpoint',
-      (SELECT jsonb_build_object('seq', k.seq, 'graph_version', k.graph_version, 'waiting', k.waiting,
-                                 'snapshot', k.snapshot)
-       FROM checkpoints AS k
-       WHERE k.execution_id = c.id AND k.invalid_reason IS NULL AND k.snapshot IS NOT NULL
-       ORDER BY k.seq DESC LIMIT 1),
-    'kept_inputs',
-      (SELECT coalesce(jsonb_agg(jsonb_build_object('id', i.id, 'payload', i.payload) ORDER BY i.received_seq), '[]')
-       FROM inbox AS i WHERE i.execution_id = c.id AND i.status = 'kept'))
+  SELECT prfactory_claimed(c.new_row, c.previous)
   FROM claimed AS c
-  ORDER BY c.priority DESC, c.created_at ASC, c.id ASC;
+  ORDER BY (c.new_row).priority DESC, (c.new_row).created_at ASC, (c.new_row).id ASC;
+END
+$fn$`.execute(db);
+
+  // The worker that accepts a resume claims the execution in the same transaction (saves the wake-up and a
+  // claim round trip on the resume path), within the cluster limit like any claim.
+  await sql`
+CREATE OR REPLACE FUNCTION prfactory_claim_one(
+  p_id uuid, p_owner text, p_cluster_limit integer, p_lease_seconds double precision, p_lock_key integer,
+  p_schema text)
+RETURNS SETOF jsonb
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  running integer;
+BEGIN
+  PERFORM pg_advisory_xact_lock(p_lock_key, hashtext(p_schema));
+  SELECT count(*) INTO running FROM executions WHERE status = 'running' AND lease_expires_at > now();
+  IF running >= p_cluster_limit THEN RETURN; END IF;
+  RETURN QUERY
+  WITH claimed AS (
+    UPDATE executions AS e SET
+      status = 'running',
+      lease_owner = p_owner,
+      lease_expires_at = now() + make_interval(secs => p_lease_seconds),
+      lease_epoch = e.lease_epoch + 1,
+      updated_at = now()
+    WHERE e.id = p_id AND e.status = 'pending'
+    RETURNING e AS new_row
+  )
+  SELECT prfactory_claimed(c.new_row, 'pending') FROM claimed AS c;
 END
 $fn$`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`DROP FUNCTION IF EXISTS prfactory_claim_one(uuid, text, integer, double precision, integer, text)`.execute(
+    db,
+  );
   await sql`DROP FUNCTION IF EXISTS prfactory_claim(text, integer, integer, double precision, boolean, integer, text)`.execute(
     db,
   );
+  await sql`DROP FUNCTION IF EXISTS prfactory_claimed(executions, text)`.execute(db);
 }
