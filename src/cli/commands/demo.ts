@@ -77,7 +77,11 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
               const answers = Object.fromEntries(
                 event.questions.map((q, i) => [
                   q.id,
-                  ['Yes, keep the old signature working.', 'Only greet().', 'No.'][i] ?? 'No preference.',
+                  [
+                    'greet(name, nickname) says "Hello, <nickname>!" when a nickname is given.',
+                    'The one-argument greet(name) must keep working as it does.',
+                    'No further constraints.',
+                  ][i] ?? 'No preference.',
                 ]),
               );
               out('The ticket’s people answer:');
