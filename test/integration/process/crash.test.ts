@@ -5,22 +5,19 @@
  * What counts as a run: a step records itself in `step_runs` before it does anything, so a step that was
  * killed half-way counts too. The graph is `step1 → step2 → step3`; step2 is the one that misbehaves.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   countByStep,
-  createProcessCluster,
+  isFinished,
   type ProcessCluster,
+  useProcessCluster,
 } from '../../support/processes/processCluster.js';
 
-const isFinished = (e: { status: string }) => ['completed', 'failed', 'cancelled'].includes(e.status);
-
 describe('worker processes that crash', () => {
+  const current = useProcessCluster();
   let cluster: ProcessCluster;
-  beforeEach(async () => {
-    cluster = await createProcessCluster();
-  });
-  afterEach(async () => {
-    await cluster?.cleanup();
+  beforeEach(() => {
+    cluster = current();
   });
 
   it('a worker SIGKILLed in the middle of step2: another process resumes from the last checkpoint', async () => {

@@ -7,23 +7,20 @@
  * A step records itself in `step_runs` before it does anything; the graph is `step1 → step2 → step3`.
  */
 import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { TEST_DATABASE_URL } from '../../support/database.js';
 import {
   countByStep,
-  createProcessCluster,
+  isFinished,
   type ProcessCluster,
+  useProcessCluster,
 } from '../../support/processes/processCluster.js';
 
-const isFinished = (e: { status: string }) => ['completed', 'failed', 'cancelled'].includes(e.status);
-
 describe('worker processes told to stop', () => {
+  const current = useProcessCluster();
   let cluster: ProcessCluster;
-  beforeEach(async () => {
-    cluster = await createProcessCluster();
-  });
-  afterEach(async () => {
-    await cluster?.cleanup();
+  beforeEach(() => {
+    cluster = current();
   });
 
   it('SIGTERM while a step outlasts GracefulShutdownTimeoutSeconds: exits 0 in time, hands the execution back', async () => {

@@ -9,8 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { afterEach, beforeEach } from 'vitest';
 import type { AgentFn } from '../../../src/actors/agent.js';
 import { migrateToLatest } from '../../../src/persistence/migrate.js';
+import { finishedStatuses } from '../../../src/persistence/schema.js';
 import { createWorker, type Worker } from '../../../src/worker.js';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../database.js';
 import { startBody, stepsGraph } from '../testGraphs.js';
@@ -175,6 +177,27 @@ export async function createProcessCluster(): Promise<ProcessCluster> {
 }
 
 /** Counts runs by step: `{ step1: 1, step2: 2, … }`. */
+/** An execution that has ended (the `waitFor` predicate most tests want). */
+export function isFinished(e: { status: string }): boolean {
+  return (finishedStatuses as readonly string[]).includes(e.status);
+}
+
+/** A cluster created before and cleaned up after each test of the enclosing `describe`. */
+export function useProcessCluster(): () => ProcessCluster {
+  let cluster: ProcessCluster | undefined;
+  beforeEach(async () => {
+    cluster = await createProcessCluster();
+  });
+  afterEach(async () => {
+    await cluster?.cleanup();
+    cluster = undefined;
+  });
+  return () => {
+    if (!cluster) throw new Error('useProcessCluster: no cluster outside a test');
+    return cluster;
+  };
+}
+
 export function countByStep(runs: StepRun[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const run of runs) counts[run.step] = (counts[run.step] ?? 0) + 1;
