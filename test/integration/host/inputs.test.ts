@@ -22,6 +22,18 @@ describe('inputs', () => {
     cluster = undefined;
   });
 
+  /** A worker running the `gate` graph and one execution of it waiting for answers. */
+  async function suspendedGate() {
+    cluster = await startCluster(1, {
+      graphs: [gateGraph()],
+      agents: recordingAgents(['before', 'after'], []),
+    });
+    const worker = cluster.workers[0]!;
+    const { executionId } = await worker.service.start(startBody('gate'), meta);
+    const before = await waitForStatus(worker, executionId, ['suspended']);
+    return { worker, executionId, before };
+  }
+
   it('a repeated start or resume with the same id has no second effect', async () => {
     const runs: { key: string; executionId: string }[] = [];
     cluster = await startCluster(1, {
@@ -88,13 +100,7 @@ describe('inputs', () => {
   });
 
   it('wrong tenant, unknown execution, an event not accepted and a malformed body are refused and change nothing', async () => {
-    cluster = await startCluster(1, {
-      graphs: [gateGraph()],
-      agents: recordingAgents(['before', 'after'], []),
-    });
-    const worker = cluster.workers[0]!;
-    const { executionId } = await worker.service.start(startBody('gate'), meta);
-    const before = await waitForStatus(worker, executionId, ['suspended']);
+    const { worker, executionId, before } = await suspendedGate();
     const resume = (extra: Record<string, unknown>) => ({
       eventId: randomUUID(),
       tenantId: 'acme',
@@ -128,14 +134,8 @@ describe('inputs', () => {
   });
 
   it('of two conflicting resumes for one wait the first committed wins', async () => {
-    cluster = await startCluster(1, {
-      graphs: [gateGraph()],
-      agents: recordingAgents(['before', 'after'], []),
-    });
-    const worker = cluster.workers[0]!;
+    const { worker, executionId } = await suspendedGate();
     // No worker claims while we send both: stop the host first so the first resume stays unapplied.
-    const { executionId } = await worker.service.start(startBody('gate'), meta);
-    await waitForStatus(worker, executionId, ['suspended']);
     await worker.host.stop(1000);
     const first = { eventId: randomUUID(), tenantId: 'acme', type: 'answers_received', answers: { q1: 'a' } };
     const second = {
@@ -149,13 +149,7 @@ describe('inputs', () => {
   });
 
   it('cancel stops a suspended execution once: the same cancel again has no effect, another is refused', async () => {
-    cluster = await startCluster(1, {
-      graphs: [gateGraph()],
-      agents: recordingAgents(['before', 'after'], []),
-    });
-    const worker = cluster.workers[0]!;
-    const { executionId } = await worker.service.start(startBody('gate'), meta);
-    await waitForStatus(worker, executionId, ['suspended']);
+    const { worker, executionId } = await suspendedGate();
     expect(
       (await worker.service.cancel(executionId, { tenantId: 'acme', reason: 'not needed' }, meta)).status,
     ).toBe('cancelled');
