@@ -60,6 +60,12 @@ export async function openDatabase(config: Config['Database'], log?: DatabaseLog
     });
     // An idle client's error (the server restarted) must not crash the process; the next query reconnects.
     pool.on('error', (error) => log?.warn({ err: error.message }, 'idle database connection lost'));
+    // The pool listens only to its idle clients. A client checked out (kysely holds one through a whole
+    // transaction) that loses its server emits 'error' with no listener, which kills the process; its query
+    // or transaction is rejected anyway, so a listener that logs is all that is missing.
+    pool.on('connect', (client) =>
+      client.on('error', (error) => log?.warn({ err: error.message }, 'database connection lost')),
+    );
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     await createSchema(db, schema);
     return {

@@ -9,7 +9,10 @@
  * `input.behaviour` in its start request, so one cluster can run a doomed execution next to healthy ones.
  *
  * Every run of a step is recorded in `step_runs` (in the same schema) BEFORE the step does anything, so the
- * table counts runs that started, including the ones that died. Then, by mode:
+ * table counts runs that started, including the ones that died. `step_runs` is always on TEST_DATABASE_URL, even
+ * when the worker's own database is another (`databaseUrl`, a server the test stops and starts); the execution's
+ * `input.behaviour` is then not read (it lives in the other database) and the process's mode applies. Then,
+ * by mode:
  * - `normal`: sleeps `stepMs`;
  * - `killOnStep2`: step2 sleeps 60 s (the parent SIGKILLs the process meanwhile);
  * - `dieOnStep2`: step2 SIGKILLs its own process, every time, on every worker;
@@ -42,12 +45,16 @@ import {
 import { stepsGraph } from './testGraphs.js';
 import { testConfig } from './worker.js';
 
-/** Creates `step_runs` once per schema; two processes starting at once serialise on the advisory lock. */
+/**
+ * Creates `step_runs` (and its schema, absent when the worker's database is another) once per schema; two
+ * processes starting at once serialise on the advisory lock.
+ */
 async function ensureStepRuns(pool: pg.Pool, schema: string): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${schema}.step_runs`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${pg.escapeIdentifier(schema)}.step_runs (
       id bigserial PRIMARY KEY,
       execution_id uuid NOT NULL,
@@ -78,15 +85,20 @@ async function main(): Promise<void> {
   pool.on('error', (error) => log.warn({ err: error.message }, 'step_runs connection lost'));
   const table = `${pg.escapeIdentifier(schema)}.step_runs`;
   const executions = `${pg.escapeIdentifier(schema)}.executions`;
+  // The executions live with step_runs unless the worker has a database of its own.
+  const ownDatabase = settings.databaseUrl !== undefined && settings.databaseUrl !== TEST_DATABASE_URL;
+  const behaviourOf = ownDatabase
+    ? 'NULL::text'
+    : `(SELECT input->>'behaviour' FROM ${executions} WHERE id = $1)`;
 
   /**
    * Records this run of `step` before anything else, and returns how it behaves: the execution's
-   * `input.behaviour` when set, else the process's mode.
+   * `input.behaviour` when set (and readable: see `behaviourOf`), else the process's mode.
    */
   const recordRun = async (executionId: string, step: string): Promise<WorkerMode> => {
     const { rows } = await pool.query<{ behaviour: string | null }>(
       `INSERT INTO ${table} (execution_id, step, pid, worker) VALUES ($1, $2, $3, $4)
-       RETURNING (SELECT input->>'behaviour' FROM ${executions} WHERE id = $1) AS behaviour`,
+       RETURNING ${behaviourOf} AS behaviour`,
       [executionId, step, process.pid, workerId],
     );
     const own = z.enum(workerModes).safeParse(rows[0]?.behaviour);
@@ -132,7 +144,7 @@ async function main(): Promise<void> {
       ...(settings.maxConcurrentWorkflows && {
         AgentFramework: { MaxConcurrentWorkflows: settings.maxConcurrentWorkflows },
       }),
-      Database: { PoolSize: settings.poolSize },
+      Database: { PoolSize: settings.poolSize, ...(settings.databaseUrl && { Url: settings.databaseUrl }) },
       ...(settings.nats && { Nats: { Url: settings.nats.url, SubjectPrefix: settings.nats.subjectPrefix } }),
     }),
     graphs: [stepsGraph(CHAIN_GRAPH, 3), ...(settings.benchGraphs ? benchGraphs() : [])],

@@ -4,6 +4,10 @@
  * The test process never claims: it submits executions through a worker it never starts (the same intake the
  * doors use) and reads `executions` and `step_runs` with plain SQL. Everything is torn down by `cleanup()`:
  * every child is SIGKILLed (whatever the test did), then the schema is dropped.
+ *
+ * With `databaseUrl` (a PostgreSQL of the test's own, which it stops and starts) the workers and the submitter
+ * keep their executions there, while `step_runs` stays on TEST_DATABASE_URL in a schema of the same name, so
+ * the record of step runs never goes down with the workers' database.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,10 +39,19 @@ export interface StepRun {
   worker: string;
 }
 
-type SpawnOptions = Omit<WorkerProcessSettings, 'schema' | 'workspaces' | 'workerId'> & { workerId?: string };
+type SpawnOptions = Omit<WorkerProcessSettings, 'schema' | 'workspaces' | 'workerId' | 'databaseUrl'> & {
+  workerId?: string;
+};
+
+export interface ProcessClusterOptions {
+  /** the workers' database (`Database.Url`); unset: TEST_DATABASE_URL */
+  databaseUrl?: string;
+}
 
 export interface ProcessCluster {
   schema: string;
+  /** where the executions are: the `databaseUrl` option, else TEST_DATABASE_URL */
+  databaseUrl: string;
   /** every process spawned so far, in order */
   processes: WorkerProcess[];
   /** a worker process on this schema, once it is ready (claiming) */
@@ -66,20 +79,26 @@ export interface ProcessCluster {
   cleanup(): Promise<void>;
 }
 
-export async function createProcessCluster(): Promise<ProcessCluster> {
+export async function createProcessCluster(options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
+  const databaseUrl = options.databaseUrl ?? TEST_DATABASE_URL;
+  const separate = databaseUrl !== TEST_DATABASE_URL;
   const schema = uniqueSchema('p');
   const workspaces = mkdtempSync(path.join(tmpdir(), 'prf-proc-'));
   const never: AgentFn<never, unknown> = async () => {
     throw new Error('the test process never runs steps');
   };
   const submitter = await createWorker({
-    config: testConfig(schema, workspaces, { Database: { PoolSize: 2 } }),
+    config: testConfig(schema, workspaces, { Database: { Url: databaseUrl, PoolSize: 2 } }),
     graphs: [stepsGraph(CHAIN_GRAPH, 3)],
     agents: { step1: never, step2: never, step3: never },
   });
   // Migrated here, once, so that children starting together never race on it and the test can submit at once.
   await migrateToLatest(submitter.database.db, schema);
-  const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  // An idle client's error (a test stopped the server) must not crash the test process; the next query reconnects.
+  pool.on('error', () => {});
+  // step_runs: on TEST_DATABASE_URL always (the children create it there, schema included)
+  const stepRunsPool = separate ? new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 }) : pool;
   const q = (name: string) => `${pg.escapeIdentifier(schema)}.${name}`;
   const processes: WorkerProcess[] = [];
   const keepers: { stop(): void }[] = [];
@@ -88,13 +107,20 @@ export async function createProcessCluster(): Promise<ProcessCluster> {
 
   const start = (options: SpawnOptions = {}): WorkerProcess => {
     const { workerId, ...rest } = options;
-    const child = new WorkerProcess({ ...rest, schema, workspaces, workerId: workerId ?? `proc-${++n}` });
+    const child = new WorkerProcess({
+      ...rest,
+      schema,
+      workspaces,
+      workerId: workerId ?? `proc-${++n}`,
+      ...(separate && { databaseUrl }),
+    });
     processes.push(child);
     return child;
   };
 
   const cluster: ProcessCluster = {
     schema,
+    databaseUrl,
     processes,
     submitter,
     async spawn(options) {
@@ -133,7 +159,7 @@ export async function createProcessCluster(): Promise<ProcessCluster> {
       return rows[0];
     },
     async stepRuns(id) {
-      const { rows } = await pool.query<StepRun>(
+      const { rows } = await stepRunsPool.query<StepRun>(
         `SELECT step, pid, worker FROM ${q('step_runs')} WHERE execution_id = $1 ORDER BY id`,
         [id],
       );
@@ -169,7 +195,11 @@ export async function createProcessCluster(): Promise<ProcessCluster> {
       for (let round = 0; round < 2; round++) await Promise.all(processes.map((p) => p.kill()));
       await submitter.stop().catch(() => {});
       await pool.end();
-      await dropSchema(schema);
+      await dropSchema(schema); // step_runs, or everything when there is one database
+      if (separate) {
+        await stepRunsPool.end();
+        await dropSchema(schema, databaseUrl);
+      }
       rmSync(workspaces, { recursive: true, force: true });
     },
   };

@@ -16,6 +16,11 @@ export type WorkerMode = (typeof workerModes)[number];
 
 export const workerProcessSettingsSchema = z.object({
   schema: z.string().regex(/^[a-z_][a-z0-9_]*$/),
+  /**
+   * The worker's `Database.Url`; unset: TEST_DATABASE_URL. `step_runs` stays on TEST_DATABASE_URL (same schema
+   * name) either way: the test's record of step runs must outlive an outage of the worker's database.
+   */
+  databaseUrl: z.string().min(1).optional(),
   workerId: z.string().min(1),
   workspaces: z.string().min(1),
   mode: z.enum(workerModes).default('normal'),
