@@ -24,6 +24,8 @@ export interface ThroughputOptions {
   maxConcurrentExecutions: number;
   /** NATS URL: inputs, wake-ups and lifecycle events over NATS (the events go to JetStream); none: in-process */
   natsUrl?: string | undefined;
+  /** node flags for the worker processes (`--cpu-prof` …: a profile of the window and its start) */
+  execArgv?: string[];
 }
 
 export interface ThroughputResult {
@@ -58,6 +60,7 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
     processes = await spawnBenchWorkers(target, workers, {
       maxConcurrentExecutions,
       maxConcurrentWorkflows: 1000,
+      execArgv: options.execArgv ?? [],
       ...(natsUrl ? { nats: { url: natsUrl, subjectPrefix: prefix } } : { pollIntervalSeconds: 0.2 }),
     });
 
@@ -109,6 +112,11 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
     });
     return result;
   } finally {
+    // a profiling node writes its profile at a graceful exit only
+    if (options.execArgv?.length) {
+      for (const p of processes) p.signal('SIGTERM');
+      await Promise.all(processes.map((p) => p.exited));
+    }
     await killAll(processes);
     if (nc) {
       await deleteStreams(await jetstreamManager(nc), names);

@@ -124,11 +124,11 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
     ...(options.onRunEnd && { onRunEnd: options.onRunEnd }),
   });
   const intake = new Intake({
-    db: database.db,
+    database,
     registry,
     wake: () => bus.wake(),
     resumeClaimer: {
-      claim: (trx, executionId) => host.claimForResume(trx, executionId),
+      reserve: () => host.reserveForResume(),
       adopt: (claim) => host.adopt(claim),
       release: () => host.release(),
     },

@@ -10,7 +10,6 @@
  *   unchanged); then the outbox is flushed.
  */
 
-import type { Transaction } from 'kysely';
 import type { AgentFn } from '../actors/agent.js';
 import type { Ports } from '../actors/ports.js';
 import type { Config } from '../config.js';
@@ -19,7 +18,6 @@ import { pruneCheckpoints } from '../persistence/checkpoints.js';
 import {
   type ClaimedExecution,
   claimExecutions,
-  claimOne,
   failExhaustedLeases,
   renewLeases,
 } from '../persistence/claim.js';
@@ -27,7 +25,7 @@ import type { Database } from '../persistence/database.js';
 import { countByStatus, handBack } from '../persistence/executions.js';
 import { dropAllKept } from '../persistence/inbox.js';
 import { insertEvents } from '../persistence/outbox.js';
-import { type DB, executionStatuses } from '../persistence/schema.js';
+import { executionStatuses } from '../persistence/schema.js';
 import type { Telemetry } from '../telemetry/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Bus } from './bus.js';
@@ -191,44 +189,36 @@ export class WorkerHost {
     this.firstClaimDone(); // stopped before a pass succeeded: nobody waits for readiness forever
   }
 
-  /** Claims what this worker has room for; true when it got all it asked for (more may be waiting). */
   /**
-   * Claims an execution whose resume intake is committing in `trx`, when this worker has room: the resume
-   * then runs here at once instead of after a wake-up and a claim. Call {@link adopt} after the commit, or
-   * {@link release} if the transaction fails.
+   * Holds a slot for an execution whose resume intake is about to commit, when this worker has room: the
+   * database then claims it in the same call and the resume runs here at once, instead of after a wake-up and
+   * a claim. Call {@link adopt} with the claim after the commit, or {@link release} when nothing was claimed.
    */
-  async claimForResume(trx: Transaction<DB>, executionId: string): Promise<ClaimedExecution | undefined> {
+  reserveForResume(): { owner: string; clusterLimit: number; leaseSeconds: number } | undefined {
     const { AgentHost, AgentFramework } = this.deps.config;
     if (this.state !== 'running' || this.isolated) return undefined;
     if (this.runners.size + this.reserved >= AgentHost.MaxConcurrentExecutions) return undefined;
     this.reserved++;
-    try {
-      const claim = await claimOne(trx, this.deps.database.schema, {
-        id: executionId,
-        owner: this.deps.owner,
-        clusterLimit: AgentFramework.MaxConcurrentWorkflows,
-        leaseSeconds: AgentHost.LeaseSeconds,
-      });
-      if (!claim) this.reserved--;
-      return claim;
-    } catch (error) {
-      this.reserved--;
-      throw error;
-    }
+    return {
+      owner: this.deps.owner,
+      clusterLimit: AgentFramework.MaxConcurrentWorkflows,
+      leaseSeconds: AgentHost.LeaseSeconds,
+    };
   }
 
-  /** Runs what {@link claimForResume} claimed, once its transaction committed. */
+  /** Runs what the database claimed with a slot of {@link reserveForResume}, once its transaction committed. */
   adopt(claim: ClaimedExecution): void {
     this.reserved--;
     if (this.state === 'running') this.run(claim);
     else void handBack(this.deps.database.db, claim.id, this.deps.owner, claim.epoch);
   }
 
-  /** The transaction of a {@link claimForResume} failed: nothing was claimed. */
+  /** A slot of {@link reserveForResume} was not used: nothing was claimed. */
   release(): void {
     this.reserved--;
   }
 
+  /** Claims what this worker has room for; true when it got all it asked for (more may be waiting). */
   private async claimOnce(): Promise<boolean> {
     // A taken-over execution runs alone until it makes progress (see claimExecutions).
     if (this.isolated) return false;

@@ -10,17 +10,19 @@
  * - completed, failed, cancelled: refused.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { GraphRegistry } from '../machines/registry.js';
 import type { ClaimedExecution } from '../persistence/claim.js';
+import type { Database } from '../persistence/database.js';
 import {
   type ExecutionRow,
   insertExecution,
   lockExecution,
   updateExecution,
 } from '../persistence/executions.js';
-import { dropAllKept, findInput, insertInput, listKept } from '../persistence/inbox.js';
+import { dropAllKept, findInput, insertInput } from '../persistence/inbox.js';
 import { insertEvents } from '../persistence/outbox.js';
+import { type ResumeInput, type ResumeOutcome, resumeExecution } from '../persistence/resume.js';
 import { type DB, finishedStatuses } from '../persistence/schema.js';
 import { isTransientDatabaseError } from '../persistence/transientErrors.js';
 import {
@@ -41,7 +43,7 @@ import {
 import type { Accepted } from './service.js';
 
 export interface IntakeDeps {
-  db: Kysely<DB>;
+  database: Database;
   registry: GraphRegistry;
   /** wakes idle workers after a commit that made work claimable */
   wake(): void;
@@ -50,12 +52,14 @@ export interface IntakeDeps {
   /** `jira` tickets are refused unless a Jira connection is configured */
   jiraConfigured?: boolean;
   /**
-   * Claims a resumed execution inside intake's transaction when this worker has room (the host); the claim is
-   * adopted after the commit or released if the transaction fails.
+   * Lets the database claim a resumed execution in intake's own call when this worker has room (the host); the
+   * claim is adopted after the commit, or the reserved slot released.
    */
   resumeClaimer?: {
-    claim(trx: Transaction<DB>, executionId: string): Promise<ClaimedExecution | undefined>;
+    /** a slot of this worker held for the call, and the claim's terms; undefined when it has no room */
+    reserve(): ResumeInput['claimFor'];
     adopt(claim: ClaimedExecution): void;
+    /** the slot was not used (nothing claimed, or the call failed) */
     release(): void;
   };
   /** told after a cancel commits (`workflow.completed` counts it as an ending with status cancelled) */
@@ -182,81 +186,66 @@ export class Intake {
     assertExecutionId(executionId);
     const { eventId, tenantId, executionId: _omit, ...event } = request;
     const payload = { ...event, eventId, executionId, tenantId };
-    const payloadHash = hashOf(payload);
-    // A claim made inside the transaction (this worker takes the resumed execution at once) is adopted after the
-    // commit, or released when the transaction fails.
-    let claimed: ClaimedExecution | undefined;
-    const accept = this.transaction(async (trx): Promise<Accepted> => {
-      const row = checkOwnership(await lockExecution(trx, executionId), executionId, tenantId);
-      const seen = await findInput(trx, eventId);
-      if (seen) {
-        if (seen.execution_id !== executionId || seen.payload_hash !== payloadHash) {
-          throw new ConflictError(
-            'CONFLICT',
-            `event ${eventId} was received before with other content`,
-            executionId,
-          );
-        }
-        return { executionId, status: row.status, created: false };
-      }
-      if (finishedStatuses.includes(row.status)) {
-        throw new ConflictError('ALREADY_FINISHED', `execution ${executionId} is ${row.status}`, executionId);
-      }
-      const waitingFor = row.waiting_for;
-      // Another resume for the same wait was committed first: that one wins (CONTRACT §3).
-      if (waitingFor.length > 0) {
-        const kept = await listKept(trx, executionId);
-        const rival = kept.find((k) => k.type !== null && waitingFor.includes(k.type));
-        if (rival && waitingFor.includes(event.type)) {
-          throw new ConflictError(
-            'CONFLICT',
-            `execution ${executionId} already received ${rival.type} (${rival.id}) for its wait at ${row.state}`,
-            executionId,
-          );
-        }
-      }
-      let status = row.status;
-      if (row.status === 'suspended') {
-        if (!waitingFor.includes(event.type)) {
-          throw new ConflictError(
-            'NOT_ACCEPTED',
-            `execution ${executionId} waits at ${row.state} for ${waitingFor.join(' or ') || 'nothing'}, not ${event.type}`,
-            executionId,
-          );
-        }
-        status = 'pending';
-        await updateExecution(trx, executionId, {
-          status,
-          runNow: true,
-          traceParent: meta.traceParent ?? null,
-        });
-      }
-      await insertInput(trx, {
-        id: eventId,
-        executionId,
-        kind: 'resume',
-        type: event.type,
-        payload,
-        payloadHash,
-        status: 'kept',
-        traceParent: meta.traceParent ?? null,
-      });
-      if (status === 'pending' && this.deps.resumeClaimer) {
-        claimed = await this.deps.resumeClaimer.claim(trx, executionId);
-        if (claimed) status = 'running';
-      }
-      return { executionId, status, created: true };
-    });
-    let result: Accepted;
+    // A slot reserved here lets the database claim the execution in the same call (this worker runs the resume
+    // at once); it is handed to the run after the commit, or given back.
+    const claimFor = this.deps.resumeClaimer?.reserve();
+    let decided: ResumeOutcome;
     try {
-      result = await accept;
+      decided = await this.unlessUnavailable(() =>
+        resumeExecution(this.deps.database, {
+          executionId,
+          eventId,
+          tenantId,
+          type: event.type,
+          payload,
+          payloadHash: hashOf(payload),
+          traceParent: meta.traceParent ?? null,
+          ...(claimFor && { claimFor }),
+        }),
+      );
     } catch (error) {
-      if (claimed) this.deps.resumeClaimer?.release();
+      if (claimFor) this.deps.resumeClaimer?.release();
       throw error;
     }
+    const claimed = decided.outcome === 'accepted' ? decided.claimed : undefined;
     if (claimed) this.deps.resumeClaimer?.adopt(claimed);
-    else if (result.created && result.status === 'pending') this.deps.wake();
-    return result;
+    else if (claimFor) this.deps.resumeClaimer?.release();
+    switch (decided.outcome) {
+      case 'not_found':
+        throw new ExecutionNotFoundError(executionId);
+      case 'tenant_mismatch':
+        throw new TenantMismatchError(executionId, tenantId);
+      case 'other_content':
+        throw new ConflictError(
+          'CONFLICT',
+          `event ${eventId} was received before with other content`,
+          executionId,
+        );
+      case 'duplicate':
+        return { executionId, status: decided.status, created: false };
+      case 'finished':
+        throw new ConflictError(
+          'ALREADY_FINISHED',
+          `execution ${executionId} is ${decided.status}`,
+          executionId,
+        );
+      case 'rival':
+        throw new ConflictError(
+          'CONFLICT',
+          `execution ${executionId} already received ${decided.rivalType} (${decided.rivalId}) for its wait at ${decided.state}`,
+          executionId,
+        );
+      case 'not_accepted':
+        throw new ConflictError(
+          'NOT_ACCEPTED',
+          `execution ${executionId} waits at ${decided.state} for ${decided.waitingFor.join(' or ') || 'nothing'}, not ${event.type}`,
+          executionId,
+        );
+      case 'accepted':
+        if (claimed) return { executionId, status: 'running', created: true };
+        if (decided.status === 'pending') this.deps.wake();
+        return { executionId, status: decided.status, created: true };
+    }
   }
 
   async cancel(executionId: string, body: unknown, _meta: InputMeta): Promise<Accepted> {
@@ -350,9 +339,14 @@ export class Intake {
     return result;
   }
 
-  private async transaction<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+  private transaction<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+    return this.unlessUnavailable(() => this.deps.database.db.transaction().execute(fn));
+  }
+
+  /** A database that cannot be reached is the caller's 503 (a NATS nak), not a refusal of the input. */
+  private async unlessUnavailable<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await this.deps.db.transaction().execute(fn);
+      return await fn();
     } catch (error) {
       if (isTransientDatabaseError(error)) {
         throw new UnavailableError(`database unavailable: ${(error as Error).message}`, { cause: error });

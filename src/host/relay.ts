@@ -5,7 +5,7 @@
  * and every `intervalMs` as a safety net (a crash between commit and publish, another worker's events).
  */
 import type { Kysely } from 'kysely';
-import { markPublished, takeUnpublished } from '../persistence/outbox.js';
+import { markPublished, type OutboxEvent, takeUnpublished } from '../persistence/outbox.js';
 import type { DB } from '../persistence/schema.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Bus } from './bus.js';
@@ -78,15 +78,46 @@ export class OutboxRelay {
 
   private async pass(): Promise<'more' | 'done'> {
     const limit = this.options.batchSize ?? 500;
-    return this.db.transaction().execute(async (trx) => {
+    const { taken, failure } = await this.db.transaction().execute(async (trx) => {
       const events = await takeUnpublished(trx, this.schema, limit);
-      if (!events || events.length === 0) return 'done';
-      for (const e of events) await this.bus.publishEvent(e.payload as unknown as LifecycleEvent);
-      await markPublished(
-        trx,
-        events.map((e) => e.id),
-      );
-      return events.length === limit ? 'more' : 'done';
+      if (!events || events.length === 0) return { taken: 0, failure: undefined };
+      const { published, failure } = await this.publishInOrder(events);
+      // What was published is marked even when another execution's publish failed: it is not published twice.
+      await markPublished(trx, published);
+      return { taken: events.length, failure };
     });
+    if (failure) throw failure;
+    return taken === limit ? 'more' : 'done';
+  }
+
+  /**
+   * Publishes one execution's events one after another (the stream keeps them in `seq` order: a later event is
+   * never stored before an earlier one that failed), and different executions' events side by side, so a pass
+   * waits for about as many JetStream acknowledgements in series as the longest execution has events, not for
+   * all of them. Stops an execution's chain at its first failure.
+   */
+  private async publishInOrder(events: OutboxEvent[]): Promise<{ published: number[]; failure: unknown }> {
+    const byExecution = new Map<string, OutboxEvent[]>();
+    for (const e of events) {
+      const list = byExecution.get(e.executionId);
+      if (list) list.push(e);
+      else byExecution.set(e.executionId, [e]);
+    }
+    const published: number[] = [];
+    let failure: unknown;
+    await Promise.all(
+      [...byExecution.values()].map(async (list) => {
+        for (const e of list) {
+          try {
+            await this.bus.publishEvent(e.payload as unknown as LifecycleEvent);
+          } catch (error) {
+            failure ??= error;
+            return;
+          }
+          published.push(e.id);
+        }
+      }),
+    );
+    return { published, failure };
   }
 }

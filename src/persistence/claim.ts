@@ -19,7 +19,7 @@ import type { ExecutionRow } from './executions.js';
 import type { DB } from './schema.js';
 
 /** Arbitrary, fixed: the advisory lock key that serialises claims of one schema's queue. */
-const CLAIM_LOCK_KEY = 7_402_311;
+export const claimLockKey = 7_402_311;
 
 export interface ClaimOptions {
   owner: string;
@@ -111,29 +111,13 @@ export async function claimExecutions(
 ): Promise<ClaimedExecution[]> {
   const query = sql<{ claimed: ClaimedJson }>`SELECT prfactory_claim(
     ${options.owner}, ${options.limit}::integer, ${options.clusterLimit}::integer,
-    ${options.leaseSeconds}::double precision, ${options.idle}, ${CLAIM_LOCK_KEY}::integer, ${database.schema}
+    ${options.leaseSeconds}::double precision, ${options.idle}, ${claimLockKey}::integer, ${database.schema}
   ) AS claimed`.compile(database.db);
   const rows = await database.prepared<{ claimed: ClaimedJson }>('prfactory_claim', query);
   return rows.map(({ claimed }) => claimedOf(claimed));
 }
 
-/**
- * Claims one `pending` execution inside the caller's transaction — intake's, right after it accepted a resume
- * for it — within the cluster limit. Undefined when the limit is reached or another worker has it.
- */
-export async function claimOne(
-  trx: Transaction<DB>,
-  schema: string,
-  options: Omit<ClaimOptions, 'limit' | 'maxRetries'> & { id: string },
-): Promise<ClaimedExecution | undefined> {
-  const { rows } = await sql<{ claimed: ClaimedJson }>`SELECT prfactory_claim_one(
-    ${options.id}::uuid, ${options.owner}, ${options.clusterLimit}::integer,
-    ${options.leaseSeconds}::double precision, ${CLAIM_LOCK_KEY}::integer, ${schema}
-  ) AS claimed`.execute(trx);
-  return rows[0] ? claimedOf(rows[0].claimed) : undefined;
-}
-
-function claimedOf(claimed: ClaimedJson): ClaimedExecution {
+export function claimedOf(claimed: ClaimedJson): ClaimedExecution {
   const { previous, latest_checkpoint, kept_inputs, ...json } = claimed;
   const row = rowFromJson(json);
   return {
@@ -146,7 +130,8 @@ function claimedOf(claimed: ClaimedJson): ClaimedExecution {
   };
 }
 
-type ClaimedJson = Record<string, unknown> & {
+/** What the claim functions return for each execution (`prfactory_claimed`). */
+export type ClaimedJson = Record<string, unknown> & {
   previous: string;
   latest_checkpoint: StartingCheckpoint | null;
   kept_inputs: ClaimedExecution['kept'];

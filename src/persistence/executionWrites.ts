@@ -61,7 +61,6 @@ export interface WriteResult {
   /** false: fenced out, nothing was written */
   ok: boolean;
   status?: ExecutionStatus;
-  events: Record<string, unknown>[];
   /** inbox rows dropped by this write, to announce on `P.events.rejected` */
   dropped: { id: string; reason: string }[];
 }
@@ -112,12 +111,11 @@ function rowOf(write: ExecutionWrite, at: string) {
 interface BatchRow {
   id: string;
   revived: boolean;
-  events: Record<string, unknown>[];
   dropped: { id: string; reason: string }[];
 }
 
 /**
- * Applies a batch of writes in one call of `prfactory_write_batch` (migrations/0002_write_batch.ts), run as a
+ * Applies a batch of writes in one call of `prfactory_write_batch` (migrations/0004_lean_write_batch.ts), run as a
  * named prepared statement: one round trip and one WAL flush whatever the batch size.
  */
 export async function applyExecutionWrites(
@@ -125,15 +123,23 @@ export async function applyExecutionWrites(
   writes: ExecutionWrite[],
 ): Promise<WriteResult[]> {
   const at = new Date().toISOString();
+  const touchesInbox = writes.some(
+    (w) =>
+      w.suspend ||
+      w.inbox?.dropAllKept !== undefined ||
+      (w.inbox?.applied?.length ?? 0) > 0 ||
+      (w.inbox?.dropped?.length ?? 0) > 0,
+  );
   const query = sql<BatchRow>`SELECT * FROM prfactory_write_batch(
     ${JSON.stringify(writes.map((w) => rowOf(w, at)))}::jsonb,
-    ${writes.map((w) => w.executionId)}::uuid[])`.compile(database.db);
-  const rows = await database.prepared<BatchRow>('prfactory_write_batch', query);
+    ${writes.map((w) => w.executionId)}::uuid[],
+    ${touchesInbox})`.compile(database.db);
+  const rows = await database.prepared<BatchRow>('prfactory_write_batch_3', query);
   const byId = new Map(rows.map((r) => [r.id, r]));
   return writes.map((w) => {
     const done = byId.get(w.executionId);
-    if (!done) return { ok: false, events: [], dropped: [] };
+    if (!done) return { ok: false, dropped: [] };
     const status = w.suspend ? (done.revived ? 'pending' : 'suspended') : w.set.status;
-    return { ok: true, ...(status && { status }), events: done.events, dropped: done.dropped };
+    return { ok: true, ...(status && { status }), dropped: done.dropped };
   });
 }

@@ -10,12 +10,16 @@ import { type Kysely, type Migration, sql } from 'kysely';
 import * as initial from './migrations/0001_initial.js';
 import * as writeBatch from './migrations/0002_write_batch.js';
 import * as claim from './migrations/0003_claim.js';
+import * as leanWriteBatch from './migrations/0004_lean_write_batch.js';
+import * as resume from './migrations/0005_resume.js';
 import type { DB } from './schema.js';
 
 const migrations: [name: string, migration: Migration][] = [
   ['0001_initial', initial],
   ['0002_write_batch', writeBatch],
   ['0003_claim', claim],
+  ['0004_lean_write_batch', leanWriteBatch],
+  ['0005_resume', resume],
 ];
 
 /** Arbitrary, fixed: serialises migrations of one schema across workers. */

@@ -1,0 +1,67 @@
+/**
+ * Intake's transaction for a resume event, as one call of `prfactory_resume` (migrations/0005_resume.ts): the
+ * execution's row lock, the de-duplication by event id, the rival check, the update and the inbox row — and,
+ * when the caller has room, the claim of the execution it made pending. Sent as one autocommitted statement:
+ * one round trip, one commit.
+ */
+import { sql } from 'kysely';
+import { type ClaimedExecution, type ClaimedJson, claimedOf, claimLockKey } from './claim.js';
+import type { Database } from './database.js';
+import type { ExecutionStatus } from './schema.js';
+
+export interface ResumeInput {
+  executionId: string;
+  eventId: string;
+  tenantId: string;
+  type: string;
+  payload: Record<string, unknown>;
+  payloadHash: string;
+  traceParent: string | null;
+  /** claim the execution for this worker when the resume makes it pending */
+  claimFor?: { owner: string; clusterLimit: number; leaseSeconds: number };
+}
+
+/** What the database decided; the caller turns a refusal into its error. */
+export type ResumeOutcome =
+  | { outcome: 'not_found' }
+  | { outcome: 'tenant_mismatch' }
+  | { outcome: 'other_content' }
+  | { outcome: 'duplicate'; status: ExecutionStatus }
+  | { outcome: 'finished'; status: ExecutionStatus }
+  | { outcome: 'rival'; state: string | null; rivalId: string; rivalType: string }
+  | { outcome: 'not_accepted'; state: string | null; waitingFor: string[] }
+  | { outcome: 'accepted'; status: ExecutionStatus; claimed: ClaimedExecution | undefined };
+
+type ResumeJson =
+  | { outcome: 'not_found' | 'tenant_mismatch' | 'other_content' }
+  | { outcome: 'duplicate' | 'finished'; status: ExecutionStatus }
+  | { outcome: 'rival'; state: string | null; rival_id: string; rival_type: string }
+  | { outcome: 'not_accepted'; state: string | null; waiting_for: string[] }
+  | { outcome: 'accepted'; status: ExecutionStatus; claimed: ClaimedJson | null };
+
+export async function resumeExecution(database: Database, input: ResumeInput): Promise<ResumeOutcome> {
+  const claim = input.claimFor;
+  const query = sql<{ result: ResumeJson }>`SELECT prfactory_resume(
+    ${input.executionId}::uuid, ${input.eventId}, ${input.tenantId}, ${input.type},
+    ${JSON.stringify(input.payload)}::jsonb, ${input.payloadHash}, ${input.traceParent},
+    ${claim?.owner ?? null}, ${claim?.clusterLimit ?? 0}::integer,
+    ${claim?.leaseSeconds ?? 0}::double precision, ${claimLockKey}::integer, ${database.schema}
+  ) AS result`.compile(database.db);
+  const [row] = await database.prepared<{ result: ResumeJson }>('prfactory_resume', query);
+  if (!row) throw new Error('prfactory_resume returned no row');
+  const r = row.result;
+  switch (r.outcome) {
+    case 'rival':
+      return { outcome: 'rival', state: r.state, rivalId: r.rival_id, rivalType: r.rival_type };
+    case 'not_accepted':
+      return { outcome: 'not_accepted', state: r.state, waitingFor: r.waiting_for };
+    case 'accepted':
+      return {
+        outcome: 'accepted',
+        status: r.status,
+        claimed: r.claimed ? claimedOf(r.claimed) : undefined,
+      };
+    default:
+      return r;
+  }
+}
