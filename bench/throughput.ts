@@ -65,10 +65,21 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
     });
 
     const cpu = watchCpu(processes.map((p) => p.pid));
-    const { rows } = await target.pool.query<{ released_at: Date; n: number }>(
-      `WITH u AS (UPDATE executions SET run_at = now() WHERE status = 'pending' RETURNING 1)
-       SELECT now() AS released_at, count(*)::int AS n FROM u`,
-    );
+    // ANALYZE in the same transaction: statistics taken while every run_at was an hour ahead would tell the
+    // claim's planner that no row is due (so it would read the whole table to find the few it expects).
+    const release = await target.pool.connect();
+    let rows: { released_at: Date; n: number }[];
+    try {
+      await release.query('BEGIN');
+      ({ rows } = await release.query<{ released_at: Date; n: number }>(
+        `WITH u AS (UPDATE executions SET run_at = now() WHERE status = 'pending' RETURNING 1)
+         SELECT now() AS released_at, count(*)::int AS n FROM u`,
+      ));
+      await release.query('ANALYZE executions');
+      await release.query('COMMIT');
+    } finally {
+      release.release();
+    }
     if (nc) {
       nc.publish(names.wake);
       await nc.flush();

@@ -82,7 +82,10 @@ export class WorkerHost {
     this.log = deps.log.child({ component: 'host', worker: deps.owner });
     this.relay = new OutboxRelay(deps.database.db, deps.database.schema, deps.bus, deps.log);
     this.writer = new CheckpointWriter(deps.database, {
-      concurrency: deps.database.kind === 'pglite' ? 1 : 4,
+      // Two batches in flight: one commits while the next fills. Measured (bench throughput, one worker,
+      // MaxConcurrentExecutions 10): 1 → 658 durable steps/s, 2 → 681, 4 → 614; more in flight means smaller
+      // batches, and each batch is a round trip and a commit on the same two cores.
+      concurrency: deps.database.kind === 'pglite' ? 1 : 2,
       retryForMs: (deps.config.AgentHost.LeaseSeconds * 1000) / 2,
       onEventsWritten: () => this.relay.notify(),
       onCommit: ({ durationMs }) => deps.telemetry?.metrics.checkpointWrite(durationMs / 1000),

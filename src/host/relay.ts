@@ -17,13 +17,23 @@ export class OutboxRelay {
   private again = false;
   private scheduled: NodeJS.Timeout | undefined;
   private stopped = false;
+  private lastPassAt = Number.NEGATIVE_INFINITY;
+  private lastPassEvents = 0;
+  /** after a failed pass, no pass before this time (performance.now()) */
+  private retryAt = 0;
 
   constructor(
     private readonly db: Kysely<DB>,
     private readonly schema: string,
     private readonly bus: Bus,
     private readonly log: Logger,
-    private readonly options: { intervalMs?: number; batchSize?: number; debounceMs?: number } = {},
+    private readonly options: {
+      intervalMs?: number;
+      batchSize?: number;
+      debounceMs?: number;
+      minIntervalMs?: number;
+      busyEvents?: number;
+    } = {},
   ) {}
 
   start(): void {
@@ -33,8 +43,12 @@ export class OutboxRelay {
   }
 
   /**
-   * Events were written: publish soon. Calls within `debounceMs`, or while a pass runs, coalesce into one pass —
-   * each pass is a transaction, and one per commit would double the database round trips under load.
+   * Events were written: publish soon. A pass is a transaction of four round trips; under load (the last pass
+   * carried at least `busyEvents` events) passes are spaced `minIntervalMs` apart, start to start, and calls in
+   * between or during a pass coalesce into the next one, so that one pass carries many executions' events.
+   * Otherwise the pass starts `debounceMs` after the call: a lone event (a resume on a quiet cluster) is not
+   * held back. Measured (bench, one worker): every pass 20 ms apart cost ~230 round trips/s, more than the
+   * group commit's ~120.
    */
   notify(): void {
     if (this.stopped || this.scheduled) return;
@@ -42,12 +56,20 @@ export class OutboxRelay {
       this.again = true;
       return;
     }
+    const { debounceMs = 5, minIntervalMs = 50, busyEvents = 20 } = this.options;
+    const spacing = this.lastPassEvents >= busyEvents ? minIntervalMs : 0;
+    const now = performance.now();
+    const delay = Math.max(debounceMs, spacing - (now - this.lastPassAt), this.retryAt - now);
     this.scheduled = setTimeout(() => {
       this.scheduled = undefined;
       this.running = this.loop().finally(() => {
         this.running = undefined;
+        if (this.again && !this.stopped) {
+          this.again = false;
+          this.notify();
+        }
       });
-    }, this.options.debounceMs ?? 20);
+    }, delay);
   }
 
   /** Publishes what is pending now and stops. */
@@ -62,32 +84,36 @@ export class OutboxRelay {
   }
 
   private async loop(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        while ((await this.pass()) === 'more') {}
-      } catch (error) {
-        this.log.warn(
-          { err: (error as Error).message },
-          'outbox relay pass failed; retried on the next tick',
-        );
-        return;
+    this.again = false;
+    this.lastPassAt = performance.now();
+    this.lastPassEvents = 0;
+    try {
+      for (;;) {
+        const taken = await this.pass();
+        this.lastPassEvents += taken;
+        if (taken < (this.options.batchSize ?? 500)) break;
       }
-    } while (this.again && !this.stopped);
+      this.retryAt = 0;
+    } catch (error) {
+      // NATS or the database is away: try again in a second, not at every event written meanwhile.
+      this.retryAt = performance.now() + (this.options.intervalMs ?? 1000);
+      this.log.warn({ err: (error as Error).message }, 'outbox relay pass failed; retried in a moment');
+    }
   }
 
-  private async pass(): Promise<'more' | 'done'> {
+  /** One transaction: take what is unpublished, publish it, mark it. Returns how many events it took. */
+  private async pass(): Promise<number> {
     const limit = this.options.batchSize ?? 500;
     const { taken, failure } = await this.db.transaction().execute(async (trx) => {
       const events = await takeUnpublished(trx, this.schema, limit);
-      if (!events || events.length === 0) return { taken: 0, failure: undefined };
+      if (events.length === 0) return { taken: 0, failure: undefined };
       const { published, failure } = await this.publishInOrder(events);
       // What was published is marked even when another execution's publish failed: it is not published twice.
       await markPublished(trx, published);
       return { taken: events.length, failure };
     });
     if (failure) throw failure;
-    return taken === limit ? 'more' : 'done';
+    return taken;
   }
 
   /**

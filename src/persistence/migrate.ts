@@ -12,6 +12,7 @@ import * as writeBatch from './migrations/0002_write_batch.js';
 import * as claim from './migrations/0003_claim.js';
 import * as leanWriteBatch from './migrations/0004_lean_write_batch.js';
 import * as resume from './migrations/0005_resume.js';
+import * as claimByIndex from './migrations/0006_claim_by_index.js';
 import type { DB } from './schema.js';
 
 const migrations: [name: string, migration: Migration][] = [
@@ -20,6 +21,7 @@ const migrations: [name: string, migration: Migration][] = [
   ['0003_claim', claim],
   ['0004_lean_write_batch', leanWriteBatch],
   ['0005_resume', resume],
+  ['0006_claim_by_index', claimByIndex],
 ];
 
 /** Arbitrary, fixed: serialises migrations of one schema across workers. */

@@ -18,21 +18,25 @@ export interface OutboxEvent {
 }
 
 /**
- * Takes the relay lock for this transaction and reads unpublished events in (execution, seq) order. Returns
- * null when another relay holds the lock. A bigserial id is no order (ids commit out of order); per-execution
+ * Takes the relay lock for this transaction and reads unpublished events in (execution, seq) order, in one
+ * round trip (the lock is a CTE, evaluated once: as a plain condition a volatile function runs for every row).
+ * Empty when another relay holds the lock. A bigserial id is no order (ids commit out of order); per-execution
  * `seq` is, because it is assigned under the execution's row lock.
  */
 export async function takeUnpublished(
   trx: Transaction<DB>,
   schema: string,
   limit: number,
-): Promise<OutboxEvent[] | null> {
-  const { rows } = await sql<{ locked: boolean }>`
-    SELECT pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}, hashtext(${schema})) AS locked`.execute(trx);
-  if (!rows[0]?.locked) return null;
+): Promise<OutboxEvent[]> {
   const events = await trx
-    .selectFrom('outbox')
+    .with('relay_lock', (db) =>
+      db.selectNoFrom(
+        sql<boolean>`pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}, hashtext(${schema}))`.as('held'),
+      ),
+    )
+    .selectFrom(['relay_lock', 'outbox'])
     .select(['id', 'execution_id', 'seq', 'payload'])
+    .where('relay_lock.held', '=', true)
     .where('published_at', 'is', null)
     .orderBy('execution_id')
     .orderBy('seq')
