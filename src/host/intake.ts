@@ -8,6 +8,8 @@
  *   wait; the execution becomes claimable (`pending`);
  * - pending, running, retrying: kept, applied in arrival order at the next waiting state that accepts it;
  * - completed, failed, cancelled: refused.
+ * A resume's checks and writes run in the database as one call (persistence/resume.ts, `prfactory_resume`);
+ * this module turns its outcome into the answer or the error.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
