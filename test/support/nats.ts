@@ -19,9 +19,10 @@ import {
   jetstreamManager,
 } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { expect } from 'vitest';
 import { isHostError } from '../../src/host/errors.js';
 import type { LifecycleEvent, RejectedInput } from '../../src/host/events.js';
-import type { ExecutionDetails } from '../../src/host/service.js';
+import type { ExecutionDetails, ExecutionService } from '../../src/host/service.js';
 import { type NatsNames, natsNames } from '../../src/transport/nats/names.js';
 import type { Worker } from '../../src/worker.js';
 
@@ -142,6 +143,35 @@ export async function eventually<T>(
   throw new Error(
     `${what}: not within ${timeoutMs} ms${last ? ` (last error: ${(last as Error).message})` : ''}`,
   );
+}
+
+/**
+ * Waits until the events stream holds as many lifecycle events as the outbox of `executionIds`, then expects it
+ * to hold exactly those, each execution's in `seq` order, and nothing refused.
+ */
+export async function expectEveryEventPublished(
+  client: NatsTestClient,
+  service: Pick<ExecutionService, 'eventsAfter'>,
+  executionIds: string[],
+  timeoutMs: number,
+): Promise<void> {
+  const outbox = new Map<string, LifecycleEvent[]>();
+  for (const id of executionIds) outbox.set(id, await service.eventsAfter(id, 0));
+  const total = [...outbox.values()].reduce((n, list) => n + list.length, 0);
+  const published = await eventually(
+    'every event reaches the events stream',
+    async () => {
+      const events = (await client.events()).filter((e) => e.subject !== client.names.rejected);
+      return events.length >= total ? events.map((e) => e.data as LifecycleEvent) : undefined;
+    },
+    timeoutMs,
+    500,
+  );
+  expect(published).toHaveLength(total);
+  for (const id of executionIds) {
+    expect(published.filter((e) => e.executionId === id)).toEqual(outbox.get(id));
+  }
+  expect(await client.rejected()).toEqual([]);
 }
 
 async function freePort(): Promise<number> {

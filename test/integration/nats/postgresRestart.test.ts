@@ -29,10 +29,10 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LifecycleEvent } from '../../../src/host/events.js';
 import { TEST_DATABASE_URL } from '../../support/database.js';
 import {
   eventually,
+  expectEveryEventPublished,
   type NatsTestClient,
   natsTestClient,
   TEST_NATS_URL,
@@ -268,21 +268,7 @@ describe('worker processes while their PostgreSQL restarts', () => {
     await eventually('the inbox stream is empty', async () =>
       (await ownClient.jsm.streams.info(names.inboxStream)).state.messages === 0 ? true : undefined,
     );
-    const outbox = new Map<string, LifecycleEvent[]>();
-    for (const id of all) outbox.set(id, await cluster.submitter.service.eventsAfter(id, 0));
-    const total = [...outbox.values()].reduce((n, list) => n + list.length, 0);
-    const published = await eventually(
-      'every event reaches the events stream',
-      async () => {
-        const events = (await ownClient.events()).filter((e) => e.subject !== names.rejected);
-        return events.length >= total ? events.map((e) => e.data as LifecycleEvent) : undefined;
-      },
-      30_000,
-      500,
-    );
-    expect(published).toHaveLength(total);
-    for (const id of all) expect(published.filter((e) => e.executionId === id)).toEqual(outbox.get(id));
-    expect(await ownClient.rejected()).toEqual([]);
+    await expectEveryEventPublished(ownClient, cluster.submitter.service, all, 30_000);
 
     // The same three processes, all alive: they reconnected, none exited and none was replaced.
     expect(cluster.processes).toHaveLength(3);
