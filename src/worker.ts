@@ -131,6 +131,7 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
       reserve: () => host.reserveForResume(),
       adopt: (claim) => host.adopt(claim),
       release: () => host.release(),
+      prepare: (executionId, event) => host.prepareResume(executionId, event),
     },
     // A cancellation ends an execution on the worker that took the request, not in a runner.
     onCancelled: ({ graph, createdAt }) =>

@@ -25,11 +25,21 @@ import type { Database } from '../persistence/database.js';
 import { countByStatus, handBack } from '../persistence/executions.js';
 import { dropAllKept } from '../persistence/inbox.js';
 import { insertEvents } from '../persistence/outbox.js';
+import { peekSuspended } from '../persistence/resume.js';
 import { executionStatuses } from '../persistence/schema.js';
 import type { Telemetry } from '../telemetry/index.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { AgentRuntimeOptions } from './agentRuntime.js';
 import type { Bus } from './bus.js';
 import { CheckpointWriter } from './checkpointWriter.js';
+import {
+  appliesResume,
+  canPrepare,
+  type FirstWrite,
+  firstWriteHandOver,
+  type PreparedResume,
+  type ResumeToPrepare,
+} from './preparedResume.js';
 import { OutboxRelay } from './relay.js';
 import { ExecutionRunner, type RunnerDeps, type RunOutcome } from './runner.js';
 
@@ -56,6 +66,8 @@ export class WorkerHost {
   private state: HostState = 'created';
   private readonly runners = new Map<string, ExecutionRunner>();
   readonly writer: CheckpointWriter;
+  /** the same object for every run, so each graph's machine is provided with the agents once */
+  private readonly agentRuntime: AgentRuntimeOptions;
   readonly relay: OutboxRelay;
   private wakeRequested = false;
   /** slots promised to claims made inside intake's transactions, not yet running */
@@ -81,6 +93,11 @@ export class WorkerHost {
   constructor(private readonly deps: HostDeps) {
     this.log = deps.log.child({ component: 'host', worker: deps.owner });
     this.relay = new OutboxRelay(deps.database.db, deps.database.schema, deps.bus, deps.log);
+    this.agentRuntime = {
+      agents: deps.agents,
+      ports: deps.ports,
+      timeoutMs: deps.config.AgentFramework.AgentTimeout,
+    };
     this.writer = new CheckpointWriter(deps.database, {
       // Two batches in flight: one commits while the next fills. Measured (bench throughput, one worker,
       // MaxConcurrentExecutions 10): 1 → 658 durable steps/s, 2 → 681, 4 → 614; more in flight means smaller
@@ -221,6 +238,61 @@ export class WorkerHost {
     this.reserved--;
   }
 
+  /**
+   * Prepares a resume so that intake commits it, the claim and the run's first step in one call, with a slot of
+   * {@link reserveForResume}: reads the suspended execution, starts its run on a provisional claim (the next
+   * epoch) and takes the run's first write — the checkpoint of the state the resume leads to, the resume
+   * marked applied — which intake hands to `prfactory_resume`. The run holds no lease until then and its agents
+   * wait for that commit like any step's (write-ahead). `commit()` when the database answered `applied`,
+   * otherwise `abandon()`: the run ends without having touched anything. Undefined when the execution is not
+   * suspended waiting for this event here (intake then takes the resume the ordinary way).
+   */
+  async prepareResume(executionId: string, event: ResumeToPrepare): Promise<PreparedResume | undefined> {
+    if (this.state !== 'running') return undefined;
+    let peeked: ClaimedExecution | undefined;
+    try {
+      peeked = await peekSuspended(this.deps.database, executionId);
+    } catch (error) {
+      this.log.debug({ executionId, err: (error as Error).message }, 'resume not prepared: read failed');
+      return undefined;
+    }
+    if (!peeked || !canPrepare(peeked, event, this.deps.registry)) return undefined;
+    const epoch = peeked.epoch + 1;
+    const claim: ClaimedExecution = {
+      ...peeked,
+      row: {
+        ...peeked.row,
+        status: 'running',
+        lease_owner: this.deps.owner,
+        lease_epoch: epoch,
+        trace_parent: event.traceParent,
+      },
+      epoch,
+      kept: [{ id: event.id, payload: event.payload }],
+      takenOver: false,
+    };
+    const handOver = firstWriteHandOver();
+    const runner = this.newRunner(claim, handOver.take);
+    void runner.start().then(() => handOver.none());
+    const write = await handOver.offered;
+    if (!write || !appliesResume(write, event.id)) {
+      handOver.answer({ ok: false, dropped: [] });
+      return undefined;
+    }
+    return {
+      write,
+      expectedEpoch: peeked.epoch,
+      commit: () => {
+        this.reserved--;
+        this.track(runner, false);
+        handOver.answer({ ok: true, dropped: [] });
+        this.relay.notify();
+        if (this.state !== 'running') runner.drain();
+      },
+      abandon: () => handOver.answer({ ok: false, dropped: [] }),
+    };
+  }
+
   /** Claims what this worker has room for; true when it got all it asked for (more may be waiting). */
   private async claimOnce(): Promise<boolean> {
     // A taken-over execution runs alone until it makes progress (see claimExecutions).
@@ -298,14 +370,19 @@ export class WorkerHost {
   }
 
   private run(claim: ClaimedExecution): void {
-    const { id: executionId, takenOver } = claim;
-    const runner = new ExecutionRunner(
+    const runner = this.newRunner(claim);
+    this.track(runner, claim.takenOver);
+    void runner.start();
+  }
+
+  private newRunner(claim: ClaimedExecution, firstWrite?: FirstWrite): ExecutionRunner {
+    const executionId = claim.id;
+    return new ExecutionRunner(
       {
         database: this.deps.database,
         writer: this.writer,
         registry: this.deps.registry,
-        agents: this.deps.agents,
-        ports: this.deps.ports,
+        agentRuntime: this.agentRuntime,
         config: this.deps.config,
         owner: this.deps.owner,
         bus: this.deps.bus,
@@ -317,13 +394,18 @@ export class WorkerHost {
         onProgress: () => this.endIsolation(executionId),
       },
       claim,
+      firstWrite,
     );
+  }
+
+  private track(runner: ExecutionRunner, takenOver: boolean): void {
+    const { executionId } = runner;
     this.runners.set(executionId, runner);
     if (takenOver) {
       this.isolated = executionId;
       this.log.warn({ executionId, alone: true }, 'taken over from a worker whose lease expired');
     }
-    void runner.start().then((outcome) => {
+    void runner.done.then((outcome) => {
       this.runners.delete(executionId);
       this.endIsolation(executionId);
       this.log.debug({ executionId, outcome }, 'run ended');

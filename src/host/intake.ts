@@ -42,6 +42,7 @@ import {
   retryRequestSchema,
   startRequestSchema,
 } from './messages.js';
+import type { PreparedResume, ResumeToPrepare } from './preparedResume.js';
 import type { Accepted } from './service.js';
 
 export interface IntakeDeps {
@@ -63,6 +64,11 @@ export interface IntakeDeps {
     adopt(claim: ClaimedExecution): void;
     /** the slot was not used (nothing claimed, or the call failed) */
     release(): void;
+    /**
+     * With a reserved slot: the run's first write after this resume, prepared so that the call commits it too
+     * (host.ts `prepareResume`); undefined when it cannot be prepared
+     */
+    prepare?(executionId: string, event: ResumeToPrepare): Promise<PreparedResume | undefined>;
   };
   /** told after a cancel commits (`workflow.completed` counts it as an ending with status cancelled) */
   onCancelled?(info: { executionId: string; graph: string; createdAt: Date }): void;
@@ -190,9 +196,23 @@ export class Intake {
     const payload = { ...event, eventId, executionId, tenantId };
     // A slot reserved here lets the database claim the execution in the same call (this worker runs the resume
     // at once); it is handed to the run after the commit, or given back.
-    const claimFor = this.deps.resumeClaimer?.reserve();
+    const claimer = this.deps.resumeClaimer;
+    const claimFor = claimer?.reserve();
+    const traceParent = meta.traceParent ?? null;
+    let prepared: PreparedResume | undefined;
     let decided: ResumeOutcome;
     try {
+      // The step after the wait, prepared now, commits with the resume: one commit instead of two.
+      prepared =
+        claimFor &&
+        (await claimer?.prepare?.(executionId, {
+          id: eventId,
+          type: event.type,
+          tenantId,
+          payload,
+          traceParent,
+        }));
+      const apply = prepared && { write: prepared.write, expectedEpoch: prepared.expectedEpoch };
       decided = await this.unlessUnavailable(() =>
         resumeExecution(this.deps.database, {
           executionId,
@@ -201,17 +221,21 @@ export class Intake {
           type: event.type,
           payload,
           payloadHash: hashOf(payload),
-          traceParent: meta.traceParent ?? null,
+          traceParent,
           ...(claimFor && { claimFor }),
+          ...(apply && { apply }),
         }),
       );
     } catch (error) {
-      if (claimFor) this.deps.resumeClaimer?.release();
+      prepared?.abandon();
+      if (claimFor) claimer?.release();
       throw error;
     }
+    if (decided.outcome === 'applied') prepared?.commit();
+    else prepared?.abandon();
     const claimed = decided.outcome === 'accepted' ? decided.claimed : undefined;
-    if (claimed) this.deps.resumeClaimer?.adopt(claimed);
-    else if (claimFor) this.deps.resumeClaimer?.release();
+    if (claimed) claimer?.adopt(claimed);
+    else if (claimFor && decided.outcome !== 'applied') claimer?.release();
     switch (decided.outcome) {
       case 'not_found':
         throw new ExecutionNotFoundError(executionId);
@@ -243,6 +267,8 @@ export class Intake {
           `execution ${executionId} waits at ${decided.state} for ${decided.waitingFor.join(' or ') || 'nothing'}, not ${event.type}`,
           executionId,
         );
+      case 'applied':
+        return { executionId, status: 'running', created: true };
       case 'accepted':
         if (claimed) return { executionId, status: 'running', created: true };
         if (decided.status === 'pending') this.deps.wake();

@@ -22,8 +22,6 @@ import {
   type Observer,
   type Snapshot,
 } from 'xstate';
-import type { AgentFn } from '../actors/agent.js';
-import type { Ports } from '../actors/ports.js';
 import type { Config } from '../config.js';
 import { type WorkflowInput, workflowInputSchema } from '../machines/domain.js';
 import type { GraphDefinition, PersistedSnapshot } from '../machines/graph.js';
@@ -32,10 +30,16 @@ import { markCheckpointInvalid } from '../persistence/checkpoints.js';
 import type { ClaimedExecution } from '../persistence/claim.js';
 import type { Database } from '../persistence/database.js';
 import { type ExecutionRow, findExecution, handBack } from '../persistence/executions.js';
-import type { ExecutionWrite } from '../persistence/executionWrites.js';
+import type { ExecutionWrite, WriteResult } from '../persistence/executionWrites.js';
 import type { Telemetry } from '../telemetry/index.js';
 import type { Logger } from '../telemetry/logger.js';
-import { CheckpointGate, provideAgents } from './agentRuntime.js';
+import {
+  type AgentRuntimeOptions,
+  bindRun,
+  CheckpointGate,
+  provideAgents,
+  type RunScope,
+} from './agentRuntime.js';
 import type { Bus } from './bus.js';
 import { CheckpointInvalid, migrateSnapshot, validateSnapshot } from './checkpointValidation.js';
 import type { CheckpointWriter } from './checkpointWriter.js';
@@ -69,8 +73,8 @@ export interface RunnerDeps {
   database: Database;
   writer: CheckpointWriter;
   registry: GraphRegistry;
-  agents: Readonly<Record<string, AgentFn<never, unknown>>>;
-  ports: Ports;
+  /** the host's agents, ports and AgentTimeout: one object for all its runs */
+  agentRuntime: AgentRuntimeOptions;
   config: Config;
   owner: string;
   bus: Bus;
@@ -123,10 +127,16 @@ export class ExecutionRunner {
 
   private readonly takenOver: boolean;
 
-  /** @param claim what the claim returned: the row (this worker's lease and epoch), checkpoint, kept resumes */
+  /**
+   * @param claim what the claim returned: the row (this worker's lease and epoch), checkpoint, kept resumes
+   * @param firstWrite where the run's first write goes instead of the writer: a resume prepared before the claim
+   *   (host.ts, `prepareResume`), whose claim and first write commit together in intake's call. Until then the
+   *   run holds no lease, so it must not touch the database by any other way.
+   */
   constructor(
     private readonly deps: RunnerDeps,
     private readonly claim: ClaimedExecution,
+    private firstWrite?: (write: ExecutionWrite) => Promise<WriteResult>,
   ) {
     const claimed = claim.row;
     this.takenOver = claim.takenOver;
@@ -221,6 +231,11 @@ export class ExecutionRunner {
         snapshot = validateSnapshot(def, migrateSnapshot(def, version, checkpoint.snapshot));
       } catch (error) {
         if (!(error instanceof CheckpointInvalid)) throw error;
+        if (this.firstWrite) {
+          // Not claimed yet: the ordinary claim will find it invalid again and record that under its lease.
+          this.finish('leaseLost');
+          return;
+        }
         await markCheckpointInvalid(db, row.id, checkpoint.seq, error.message);
         await this.failForGood(`invalid checkpoint #${checkpoint.seq}: ${error.message}`);
         return;
@@ -256,12 +271,10 @@ export class ExecutionRunner {
 
   private createActor(def: GraphDefinition, snapshot: PersistedSnapshot | undefined): Actor<AnyStateMachine> {
     const observer = this.telemetry.stepObserver();
-    const machine = provideAgents(def.machine, {
-      agents: this.deps.agents,
-      ports: this.deps.ports,
+    const machine = provideAgents(def.machine, this.deps.agentRuntime);
+    const scope: RunScope = {
       gate: this.gate,
       runSignal: this.stopController.signal,
-      timeoutMs: this.deps.config.AgentFramework.AgentTimeout,
       // Through the run's current logger, which persist() replaces at every state change, so an agent's lines
       // carry the state it runs in.
       log: {
@@ -270,7 +283,7 @@ export class ExecutionRunner {
         debug: (obj, msg) => this.log.debug(obj, msg),
       },
       ...(observer && { observer }),
-    });
+    };
     const inspect = this.deps.inspect && { inspect: this.deps.inspect };
     const actor = snapshot
       ? createActor(machine, {
@@ -280,6 +293,7 @@ export class ExecutionRunner {
         })
       : createActor(machine, { input: def.createInput(this.workflowInput()), ...inspect });
     this.actor = actor;
+    bindRun(actor, scope);
     // An error observer must be subscribed before start(): without one XState rethrows asynchronously.
     actor.subscribe({
       next: (s) => this.capture(s),
@@ -330,6 +344,12 @@ export class ExecutionRunner {
     this.enqueue(() => this.persist(settled, drops));
   }
 
+  private write(write: ExecutionWrite): Promise<WriteResult> {
+    const first = this.firstWrite;
+    this.firstWrite = undefined;
+    return first ? first(write) : this.deps.writer.write(write);
+  }
+
   private enqueue(task: () => Promise<void>): void {
     this.queue = this.queue.then(async () => {
       if (this.finished) return;
@@ -358,7 +378,7 @@ export class ExecutionRunner {
       withCheckpoint,
       ...(firstSpan && { firstSpan }),
     });
-    const result = await this.deps.writer.write(write);
+    const result = await this.write(write);
     if (!result.ok) {
       this.stopActor('leaseLost');
       this.finish('leaseLost');
@@ -454,7 +474,7 @@ export class ExecutionRunner {
   }
 
   private async settleAsRetry(write: ExecutionWrite, delaySeconds: number): Promise<void> {
-    const result = await this.deps.writer.write(write);
+    const result = await this.write(write);
     if (result.ok) this.deps.onRetryScheduled?.(delaySeconds);
     this.finish(result.ok ? 'retrying' : 'leaseLost');
   }
@@ -470,7 +490,7 @@ export class ExecutionRunner {
       reason,
       ...counts,
     });
-    const result = await this.deps.writer.write(write);
+    const result = await this.write(write);
     this.log.error({ reason }, 'execution failed');
     if (result.ok) this.telemetry.ended('failed');
     this.announceDropped(result.dropped);
@@ -480,7 +500,7 @@ export class ExecutionRunner {
   /** A take-over is a failed attempt (the worker died) and the next one starts now: say so, as for a retry. */
   private async announceTakeOver(): Promise<void> {
     const error = this.row.last_error ?? 'the worker running it stopped renewing its lease';
-    const result = await this.deps.writer.write(
+    const result = await this.write(
       takeOverWrite(this.target, { state: this.lastState, attempt: this.attempts, error }),
     );
     if (!result.ok) throw new LeaseLostError(this.executionId, this.epoch);

@@ -114,14 +114,8 @@ interface BatchRow {
   dropped: { id: string; reason: string }[];
 }
 
-/**
- * Applies a batch of writes in one call of `prfactory_write_batch` (migrations/0004_lean_write_batch.ts), run as a
- * named prepared statement: one round trip and one WAL flush whatever the batch size.
- */
-export async function applyExecutionWrites(
-  database: Database,
-  writes: ExecutionWrite[],
-): Promise<WriteResult[]> {
+/** The batch as `prfactory_write_batch` takes it, and whether any write of it touches the inbox. */
+export function batchOf(writes: ExecutionWrite[]): { json: string; touchesInbox: boolean } {
   const at = new Date().toISOString();
   const touchesInbox = writes.some(
     (w) =>
@@ -130,10 +124,22 @@ export async function applyExecutionWrites(
       (w.inbox?.applied?.length ?? 0) > 0 ||
       (w.inbox?.dropped?.length ?? 0) > 0,
   );
+  return { json: JSON.stringify(writes.map((w) => rowOf(w, at))), touchesInbox };
+}
+
+/**
+ * Applies a batch of writes in one call of `prfactory_write_batch` (migrations/0004_lean_write_batch.ts), run as a
+ * named prepared statement: one round trip and one WAL flush whatever the batch size.
+ */
+export async function applyExecutionWrites(
+  database: Database,
+  writes: ExecutionWrite[],
+): Promise<WriteResult[]> {
+  const batch = batchOf(writes);
   const query = sql<BatchRow>`SELECT * FROM prfactory_write_batch(
-    ${JSON.stringify(writes.map((w) => rowOf(w, at)))}::jsonb,
+    ${batch.json}::jsonb,
     ${writes.map((w) => w.executionId)}::uuid[],
-    ${touchesInbox})`.compile(database.db);
+    ${batch.touchesInbox})`.compile(database.db);
   const rows = await database.prepared<BatchRow>('prfactory_write_batch_3', query);
   const byId = new Map(rows.map((r) => [r.id, r]));
   return writes.map((w) => {

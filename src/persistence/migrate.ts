@@ -13,6 +13,7 @@ import * as claim from './migrations/0003_claim.js';
 import * as leanWriteBatch from './migrations/0004_lean_write_batch.js';
 import * as resume from './migrations/0005_resume.js';
 import * as claimByIndex from './migrations/0006_claim_by_index.js';
+import * as resumeApplied from './migrations/0007_resume_applied.js';
 import type { DB } from './schema.js';
 
 const migrations: [name: string, migration: Migration][] = [
@@ -22,6 +23,7 @@ const migrations: [name: string, migration: Migration][] = [
   ['0004_lean_write_batch', leanWriteBatch],
   ['0005_resume', resume],
   ['0006_claim_by_index', claimByIndex],
+  ['0007_resume_applied', resumeApplied],
 ];
 
 /** Arbitrary, fixed: serialises migrations of one schema across workers. */

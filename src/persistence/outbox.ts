@@ -20,6 +20,10 @@ export interface OutboxEvent {
 /**
  * Takes the relay lock for this transaction and reads unpublished events in (execution, seq) order, in one
  * round trip (the lock is a CTE, evaluated once: as a plain condition a volatile function runs for every row).
+ * The same CTE makes the pass commit without waiting for its WAL flush (`synchronous_commit` off for this
+ * transaction only): the pass writes nothing but `published_at`, and a mark lost in a crash means the events are
+ * published again, which `Nats-Msg-Id` and each event's `seq` make harmless. Its flush then no longer queues in
+ * front of the checkpoints' own.
  * Empty when another relay holds the lock. A bigserial id is no order (ids commit out of order); per-execution
  * `seq` is, because it is assigned under the execution's row lock.
  */
@@ -30,9 +34,10 @@ export async function takeUnpublished(
 ): Promise<OutboxEvent[]> {
   const events = await trx
     .with('relay_lock', (db) =>
-      db.selectNoFrom(
+      db.selectNoFrom([
         sql<boolean>`pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}, hashtext(${schema}))`.as('held'),
-      ),
+        sql<string>`set_config('synchronous_commit', 'off', true)`.as('sync'),
+      ]),
     )
     .selectFrom(['relay_lock', 'outbox'])
     .select(['id', 'execution_id', 'seq', 'payload'])

@@ -1,12 +1,14 @@
 /**
- * Intake's transaction for a resume event, as one call of `prfactory_resume` (migrations/0005_resume.ts): the
- * execution's row lock, the de-duplication by event id, the rival check, the update and the inbox row — and,
- * when the caller has room, the claim of the execution it made pending. Sent as one autocommitted statement:
- * one round trip, one commit.
+ * Intake's transaction for a resume event, as one call of `prfactory_resume` (migrations/0005_resume.ts,
+ * 0007_resume_applied.ts): the execution's row lock, the de-duplication by event id, the rival check, the update
+ * and the inbox row — and, when the caller has room, the claim of the execution, and even the run's first write
+ * when the caller prepared it from {@link peekSuspended}. Sent as one autocommitted statement: one round trip, one
+ * commit.
  */
 import { sql } from 'kysely';
 import { type ClaimedExecution, type ClaimedJson, claimedOf, claimLockKey } from './claim.js';
 import type { Database } from './database.js';
+import { batchOf, type ExecutionWrite } from './executionWrites.js';
 import type { ExecutionStatus } from './schema.js';
 
 export interface ResumeInput {
@@ -19,6 +21,12 @@ export interface ResumeInput {
   traceParent: string | null;
   /** claim the execution for this worker when the resume makes it pending */
   claimFor?: { owner: string; clusterLimit: number; leaseSeconds: number };
+  /**
+   * The run's first write after applying this resume, made from what {@link peekSuspended} read at
+   * `expectedEpoch`: committed with the resume when the execution is still suspended at that epoch and this
+   * worker claims it (its write is fenced by the epoch after); ignored otherwise. Needs `claimFor`.
+   */
+  apply?: { write: ExecutionWrite; expectedEpoch: number };
 }
 
 /** What the database decided; the caller turns a refusal into its error. */
@@ -30,10 +38,12 @@ export type ResumeOutcome =
   | { outcome: 'finished'; status: ExecutionStatus }
   | { outcome: 'rival'; state: string | null; rivalId: string; rivalType: string }
   | { outcome: 'not_accepted'; state: string | null; waitingFor: string[] }
-  | { outcome: 'accepted'; status: ExecutionStatus; claimed: ClaimedExecution | undefined };
+  | { outcome: 'accepted'; status: ExecutionStatus; claimed: ClaimedExecution | undefined }
+  /** claimed for the caller and its `apply` write committed with the resume */
+  | { outcome: 'applied' };
 
 type ResumeJson =
-  | { outcome: 'not_found' | 'tenant_mismatch' | 'other_content' }
+  | { outcome: 'not_found' | 'tenant_mismatch' | 'other_content' | 'applied' }
   | { outcome: 'duplicate' | 'finished'; status: ExecutionStatus }
   | { outcome: 'rival'; state: string | null; rival_id: string; rival_type: string }
   | { outcome: 'not_accepted'; state: string | null; waiting_for: string[] }
@@ -41,13 +51,15 @@ type ResumeJson =
 
 export async function resumeExecution(database: Database, input: ResumeInput): Promise<ResumeOutcome> {
   const claim = input.claimFor;
+  const apply = input.apply;
   const query = sql<{ result: ResumeJson }>`SELECT prfactory_resume(
     ${input.executionId}::uuid, ${input.eventId}, ${input.tenantId}, ${input.type},
     ${JSON.stringify(input.payload)}::jsonb, ${input.payloadHash}, ${input.traceParent},
     ${claim?.owner ?? null}, ${claim?.clusterLimit ?? 0}::integer,
-    ${claim?.leaseSeconds ?? 0}::double precision, ${claimLockKey}::integer, ${database.schema}
+    ${claim?.leaseSeconds ?? 0}::double precision, ${claimLockKey}::integer, ${database.schema},
+    ${apply ? batchOf([apply.write]).json : null}::jsonb, ${apply?.expectedEpoch ?? null}::integer
   ) AS result`.compile(database.db);
-  const [row] = await database.prepared<{ result: ResumeJson }>('prfactory_resume', query);
+  const [row] = await database.prepared<{ result: ResumeJson }>('prfactory_resume_2', query);
   if (!row) throw new Error('prfactory_resume returned no row');
   const r = row.result;
   switch (r.outcome) {
@@ -64,4 +76,19 @@ export async function resumeExecution(database: Database, input: ResumeInput): P
     default:
       return r;
   }
+}
+
+/**
+ * A suspended execution as a claim would hand it to a run (row, latest valid checkpoint, no kept resumes), read
+ * in one statement without a lock; undefined when it is not suspended. What the worker prepares from it is
+ * committed only if the execution is still suspended at this `lease_epoch` when `prfactory_resume` locks it.
+ */
+export async function peekSuspended(
+  database: Database,
+  executionId: string,
+): Promise<ClaimedExecution | undefined> {
+  const query = sql<{ claimed: ClaimedJson }>`SELECT prfactory_claimed(e, 'suspended') AS claimed
+    FROM executions AS e WHERE e.id = ${executionId}::uuid AND e.status = 'suspended'`.compile(database.db);
+  const [row] = await database.prepared<{ claimed: ClaimedJson }>('prfactory_peek_suspended', query);
+  return row ? claimedOf(row.claimed) : undefined;
 }

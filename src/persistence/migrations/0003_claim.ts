@@ -8,23 +8,7 @@ import { type Kysely, sql } from 'kysely';
  * resumes kept for it.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  // What a run starts from: the latest valid checkpoint and the resumes kept for the execution.
-  await sql`
-CREATE OR REPLACE FUNCTION prfactory_claimed(c executions, previous text) RETURNS jsonb
-LANGUAGE sql STABLE AS $fn$
-  SELECT to_jsonb(c) || jsonb_build_object(
-    'previous', previous,
-    'latest_checkpoint',
-      (SELECT jsonb_build_object('seq', k.seq, 'graph_version', k.graph_version, 'waiting', k.waiting,
-                                 'snapshot', k.snapshot)
-       FROM checkpoints AS k
-       WHERE k.execution_id = c.id AND k.invalid_reason IS NULL AND k.snapshot IS NOT NULL
-       ORDER BY k.seq DESC LIMIT 1),
-    'kept_inputs',
-      (SELECT coalesce(jsonb_agg(jsonb_build_object('id', i.id, 'payload', i.payload) ORDER BY i.received_seq), '[]')
-       FROM inbox AS i WHERE i.execution_id = c.id AND i.status = 'kept'))
-$fn$`.execute(db);
-
+  await createClaimedV1(db);
   await sql`
 CREATE OR REPLACE FUNCTION prfactory_claim(
   p_owner text, p_limit integer, p_cluster_limit integer, p_lease_seconds double precision, p_idle boolean,
@@ -104,6 +88,26 @@ BEGIN
   )
   SELECT prfactory_claimed(c.new_row, 'pending') FROM claimed AS c;
 END
+$fn$`.execute(db);
+}
+
+/** What a run starts from: the latest valid checkpoint and the resumes kept for the execution (SQL; 0007 has
+ * the PL/pgSQL one, and its `down` restores this). */
+export async function createClaimedV1(db: Kysely<unknown>): Promise<void> {
+  await sql`
+CREATE OR REPLACE FUNCTION prfactory_claimed(c executions, previous text) RETURNS jsonb
+LANGUAGE sql STABLE AS $fn$
+  SELECT to_jsonb(c) || jsonb_build_object(
+    'previous', previous,
+    'latest_checkpoint',
+      (SELECT jsonb_build_object('seq', k.seq, 'graph_version', k.graph_version, 'waiting', k.waiting,
+                                 'snapshot', k.snapshot)
+       FROM checkpoints AS k
+       WHERE k.execution_id = c.id AND k.invalid_reason IS NULL AND k.snapshot IS NOT NULL
+       ORDER BY k.seq DESC LIMIT 1),
+    'kept_inputs',
+      (SELECT coalesce(jsonb_agg(jsonb_build_object('id', i.id, 'payload', i.payload) ORDER BY i.received_seq), '[]')
+       FROM inbox AS i WHERE i.execution_id = c.id AND i.status = 'kept'))
 $fn$`.execute(db);
 }
 

@@ -1,0 +1,154 @@
+/**
+ * A resume prepared before its commit (host.prepareResume): the resume, the claim and the checkpoint of the
+ * state it leads to commit in one transaction — and when the execution changed between the read and the commit,
+ * the prepared run ends without having run or written anything.
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { resumeExecution } from '../../../src/persistence/resume.js';
+import { gateGraph, recordingAgents, startBody } from '../../support/testGraphs.js';
+import { allEvents, meta, startCluster, type TestCluster, waitForStatus } from '../../support/worker.js';
+
+describe('prepared resume', () => {
+  let cluster: TestCluster | undefined;
+  afterEach(async () => {
+    await cluster?.cleanup();
+    cluster = undefined;
+  });
+
+  async function suspendedGate() {
+    const runs: { key: string; executionId: string }[] = [];
+    cluster = await startCluster(1, {
+      graphs: [gateGraph()],
+      agents: recordingAgents(['before', 'after'], runs),
+    });
+    const worker = cluster.workers[0]!;
+    const { executionId } = await worker.service.start(startBody('gate'), meta);
+    await waitForStatus(worker, executionId, ['suspended']);
+    return { worker, executionId, runs };
+  }
+
+  const answers = (eventId = randomUUID()) => ({
+    eventId,
+    tenantId: 'acme',
+    type: 'answers_received',
+    answers: { q1: 'yes' },
+  });
+
+  it('commits the resume with the checkpoint of the state it leads to, in one transaction', async () => {
+    const { worker, executionId, runs } = await suspendedGate();
+    const resume = answers();
+    const accepted = await worker.service.resume(executionId, resume, meta);
+    expect(accepted).toMatchObject({ status: 'running', created: true });
+    await waitForStatus(worker, executionId, ['completed']);
+
+    // One transaction: the inbox row and the `after` checkpoint carry the same now().
+    const { rows } = await sql<{ received: Date; written: Date; status: string }>`
+      SELECT i.received_at AS received, c.created_at AS written, i.status
+      FROM inbox AS i, checkpoints AS c
+      WHERE i.id = ${resume.eventId} AND c.execution_id = ${executionId}::uuid AND c.state = 'after'`.execute(
+      worker.database.db,
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.status).toBe('applied');
+    expect(rows[0]!.written.getTime()).toBe(rows[0]!.received.getTime());
+
+    const kinds = (await allEvents(worker, executionId)).map((e) => e.kind);
+    expect(kinds).toEqual(['started', 'state', 'suspended', 'resumed', 'state', 'completed']);
+    expect(runs.map((r) => r.key)).toEqual(['before', 'after']);
+  });
+
+  it('abandons a prepared run whose execution moved on before the commit: nothing runs or is written twice', async () => {
+    const { worker, executionId, runs } = await suspendedGate();
+    const stale = answers();
+    const claimFor = worker.host.reserveForResume();
+    expect(claimFor).toBeDefined();
+    const prepared = await worker.host.prepareResume(executionId, {
+      id: stale.eventId,
+      type: stale.type,
+      tenantId: 'acme',
+      payload: { ...stale, executionId },
+      traceParent: null,
+    });
+    expect(prepared).toBeDefined();
+
+    // Another resume of the same wait commits first (and runs `after`).
+    await worker.service.resume(executionId, answers(), meta);
+    await waitForStatus(worker, executionId, ['completed']);
+
+    // The prepared write was made at the old epoch: the database takes the resume as for a finished execution.
+    const decided = await resumeExecution(worker.database, {
+      executionId,
+      eventId: stale.eventId,
+      tenantId: 'acme',
+      type: stale.type,
+      payload: { ...stale, executionId },
+      payloadHash: 'stale',
+      traceParent: null,
+      claimFor: claimFor!,
+      apply: { write: prepared!.write, expectedEpoch: prepared!.expectedEpoch },
+    });
+    expect(decided.outcome).toBe('finished');
+    prepared!.abandon();
+    worker.host.release();
+    await new Promise((r) => setTimeout(r, 200));
+
+    expect(runs.map((r) => r.key)).toEqual(['before', 'after']);
+    const { rows } = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM checkpoints WHERE execution_id = ${executionId}::uuid AND state = 'after'`.execute(
+      worker.database.db,
+    );
+    expect(rows[0]!.n).toBe(1);
+    expect(worker.host.active).toBe(0);
+  });
+
+  it('abandons a prepared run when the cluster has no room: the resume waits pending and applies once', async () => {
+    const { worker, executionId, runs } = await suspendedGate();
+    const claimFor = worker.host.reserveForResume();
+    const resume = answers();
+    const prepared = await worker.host.prepareResume(executionId, {
+      id: resume.eventId,
+      type: resume.type,
+      tenantId: 'acme',
+      payload: { ...resume, executionId },
+      traceParent: null,
+    });
+    // The claim cannot be made (cluster limit 0): the resume is kept pending, the prepared write ignored.
+    const decided = await resumeExecution(worker.database, {
+      executionId,
+      eventId: resume.eventId,
+      tenantId: 'acme',
+      type: resume.type,
+      payload: { ...resume, executionId },
+      payloadHash: 'h',
+      traceParent: null,
+      claimFor: { ...claimFor!, clusterLimit: 0 },
+      apply: { write: prepared!.write, expectedEpoch: prepared!.expectedEpoch },
+    });
+    expect(decided).toMatchObject({ outcome: 'accepted', status: 'pending', claimed: undefined });
+    prepared!.abandon();
+    worker.host.release();
+    // The ordinary way now: a claim picks it up and applies the kept resume once.
+    worker.host.wake();
+    await waitForStatus(worker, executionId, ['completed']);
+    expect(runs.map((r) => r.key)).toEqual(['before', 'after']);
+    const kinds = (await allEvents(worker, executionId)).map((e) => e.kind);
+    expect(kinds).toEqual(['started', 'state', 'suspended', 'resumed', 'state', 'completed']);
+  });
+
+  it('prepares nothing for a resume the execution does not wait for, or of another tenant', async () => {
+    const { worker, executionId } = await suspendedGate();
+    const base = { id: randomUUID(), payload: {}, traceParent: null };
+    expect(
+      await worker.host.prepareResume(executionId, { ...base, type: 'plan_approved', tenantId: 'acme' }),
+    ).toBeUndefined();
+    expect(
+      await worker.host.prepareResume(executionId, { ...base, type: 'answers_received', tenantId: 'globex' }),
+    ).toBeUndefined();
+    expect(
+      await worker.host.prepareResume(randomUUID(), { ...base, type: 'x', tenantId: 'acme' }),
+    ).toBeUndefined();
+    expect(worker.host.active).toBe(0);
+  });
+});
