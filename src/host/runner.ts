@@ -123,7 +123,8 @@ export class ExecutionRunner {
   private lastState: string | null;
   /** the execution's fields without `state`, which changes as it runs */
   private readonly baseLog: Logger;
-  private log: Logger;
+  /** the run's logger with the current `state`, made when a line is first written in that state */
+  private stateLog: Logger | undefined;
 
   private readonly takenOver: boolean;
 
@@ -163,7 +164,12 @@ export class ExecutionRunner {
       graph: claimed.graph,
       ...this.telemetry.logFields(),
     });
-    this.log = claimed.state ? this.baseLog.child({ state: claimed.state }) : this.baseLog;
+  }
+
+  /** Most steps write no log line at all: a child logger per state change cost ~1 % of a busy worker's CPU. */
+  private get log(): Logger {
+    this.stateLog ??= this.lastState ? this.baseLog.child({ state: this.lastState }) : this.baseLog;
+    return this.stateLog;
   }
 
   /** Starts the run; the outcome arrives on {@link done}. */
@@ -392,7 +398,7 @@ export class ExecutionRunner {
     this.started = true;
     if (firstSpan) this.row = { ...this.row, first_span: firstSpan };
     if (applied) this.resuming = false;
-    if (settled.state !== this.lastState) this.log = this.baseLog.child({ state: settled.state });
+    if (settled.state !== this.lastState) this.stateLog = undefined;
     this.lastState = settled.state;
     this.announceDropped(result.dropped);
     if (outcome) {

@@ -14,7 +14,7 @@
  * of six, each of its statements on a fresh snapshot as the separate statements were.
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { Database } from './database.js';
+import type { Database, PreparedStatement } from './database.js';
 import type { ExecutionRow } from './executions.js';
 import type { DB } from './schema.js';
 
@@ -95,6 +95,12 @@ export async function failExhaustedLeases(
     .execute();
 }
 
+const CLAIM: PreparedStatement = {
+  name: 'prfactory_claim',
+  text: `SELECT prfactory_claim($1, $2::integer, $3::integer, $4::double precision, $5, $6::integer, $7)
+    AS claimed`,
+};
+
 /**
  * Claims work for a worker. Two kinds of candidates, never mixed:
  * - fresh: `pending` and `retrying` executions that are due, up to `limit`, highest priority first, oldest
@@ -109,11 +115,15 @@ export async function claimExecutions(
   database: Database,
   options: ClaimOptions & { idle: boolean },
 ): Promise<ClaimedExecution[]> {
-  const query = sql<{ claimed: ClaimedJson }>`SELECT prfactory_claim(
-    ${options.owner}, ${options.limit}::integer, ${options.clusterLimit}::integer,
-    ${options.leaseSeconds}::double precision, ${options.idle}, ${claimLockKey}::integer, ${database.schema}
-  ) AS claimed`.compile(database.db);
-  const rows = await database.prepared<{ claimed: ClaimedJson }>('prfactory_claim', query);
+  const rows = await database.prepared<{ claimed: ClaimedJson }>(CLAIM, [
+    options.owner,
+    options.limit,
+    options.clusterLimit,
+    options.leaseSeconds,
+    options.idle,
+    claimLockKey,
+    database.schema,
+  ]);
   return rows.map(({ claimed }) => claimedOf(claimed));
 }
 

@@ -8,8 +8,7 @@
  * else: it can never overwrite the new owner's progress. The same statement takes the row lock that intake
  * takes, so an input and a write of one execution never interleave.
  */
-import { sql } from 'kysely';
-import type { Database } from './database.js';
+import type { Database, PreparedStatement } from './database.js';
 import type { ExecutionStatus } from './schema.js';
 
 export interface EventDraft {
@@ -127,6 +126,11 @@ export function batchOf(writes: ExecutionWrite[]): { json: string; touchesInbox:
   return { json: JSON.stringify(writes.map((w) => rowOf(w, at))), touchesInbox };
 }
 
+const WRITE_BATCH: PreparedStatement = {
+  name: 'prfactory_write_batch_3',
+  text: 'SELECT * FROM prfactory_write_batch($1::jsonb, $2::uuid[], $3)',
+};
+
 /**
  * Applies a batch of writes in one call of `prfactory_write_batch` (migrations/0004_lean_write_batch.ts), run as a
  * named prepared statement: one round trip and one WAL flush whatever the batch size.
@@ -136,11 +140,11 @@ export async function applyExecutionWrites(
   writes: ExecutionWrite[],
 ): Promise<WriteResult[]> {
   const batch = batchOf(writes);
-  const query = sql<BatchRow>`SELECT * FROM prfactory_write_batch(
-    ${batch.json}::jsonb,
-    ${writes.map((w) => w.executionId)}::uuid[],
-    ${batch.touchesInbox})`.compile(database.db);
-  const rows = await database.prepared<BatchRow>('prfactory_write_batch_3', query);
+  const rows = await database.prepared<BatchRow>(WRITE_BATCH, [
+    batch.json,
+    writes.map((w) => w.executionId),
+    batch.touchesInbox,
+  ]);
   const byId = new Map(rows.map((r) => [r.id, r]));
   return writes.map((w) => {
     const done = byId.get(w.executionId);

@@ -5,9 +5,8 @@
  * when the caller prepared it from {@link peekSuspended}. Sent as one autocommitted statement: one round trip, one
  * commit.
  */
-import { sql } from 'kysely';
 import { type ClaimedExecution, type ClaimedJson, claimedOf, claimLockKey } from './claim.js';
-import type { Database } from './database.js';
+import type { Database, PreparedStatement } from './database.js';
 import { batchOf, type ExecutionWrite } from './executionWrites.js';
 import type { ExecutionStatus } from './schema.js';
 
@@ -49,17 +48,37 @@ type ResumeJson =
   | { outcome: 'not_accepted'; state: string | null; waiting_for: string[] }
   | { outcome: 'accepted'; status: ExecutionStatus; claimed: ClaimedJson | null };
 
+const RESUME: PreparedStatement = {
+  name: 'prfactory_resume_2',
+  text: `SELECT prfactory_resume($1::uuid, $2, $3, $4, $5::jsonb, $6, $7, $8, $9::integer, $10::double precision,
+    $11::integer, $12, $13::jsonb, $14::integer) AS result`,
+};
+
+const PEEK_SUSPENDED: PreparedStatement = {
+  name: 'prfactory_peek_suspended',
+  text: `SELECT prfactory_claimed(e, 'suspended') AS claimed FROM executions AS e
+    WHERE e.id = $1::uuid AND e.status = 'suspended'`,
+};
+
 export async function resumeExecution(database: Database, input: ResumeInput): Promise<ResumeOutcome> {
   const claim = input.claimFor;
   const apply = input.apply;
-  const query = sql<{ result: ResumeJson }>`SELECT prfactory_resume(
-    ${input.executionId}::uuid, ${input.eventId}, ${input.tenantId}, ${input.type},
-    ${JSON.stringify(input.payload)}::jsonb, ${input.payloadHash}, ${input.traceParent},
-    ${claim?.owner ?? null}, ${claim?.clusterLimit ?? 0}::integer,
-    ${claim?.leaseSeconds ?? 0}::double precision, ${claimLockKey}::integer, ${database.schema},
-    ${apply ? batchOf([apply.write]).json : null}::jsonb, ${apply?.expectedEpoch ?? null}::integer
-  ) AS result`.compile(database.db);
-  const [row] = await database.prepared<{ result: ResumeJson }>('prfactory_resume_2', query);
+  const [row] = await database.prepared<{ result: ResumeJson }>(RESUME, [
+    input.executionId,
+    input.eventId,
+    input.tenantId,
+    input.type,
+    JSON.stringify(input.payload),
+    input.payloadHash,
+    input.traceParent,
+    claim?.owner ?? null,
+    claim?.clusterLimit ?? 0,
+    claim?.leaseSeconds ?? 0,
+    claimLockKey,
+    database.schema,
+    apply ? batchOf([apply.write]).json : null,
+    apply?.expectedEpoch ?? null,
+  ]);
   if (!row) throw new Error('prfactory_resume returned no row');
   const r = row.result;
   switch (r.outcome) {
@@ -87,8 +106,6 @@ export async function peekSuspended(
   database: Database,
   executionId: string,
 ): Promise<ClaimedExecution | undefined> {
-  const query = sql<{ claimed: ClaimedJson }>`SELECT prfactory_claimed(e, 'suspended') AS claimed
-    FROM executions AS e WHERE e.id = ${executionId}::uuid AND e.status = 'suspended'`.compile(database.db);
-  const [row] = await database.prepared<{ claimed: ClaimedJson }>('prfactory_peek_suspended', query);
+  const [row] = await database.prepared<{ claimed: ClaimedJson }>(PEEK_SUSPENDED, [executionId]);
   return row ? claimedOf(row.claimed) : undefined;
 }

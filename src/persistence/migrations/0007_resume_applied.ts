@@ -10,7 +10,7 @@ import { up as resumeV1 } from './0005_resume.js';
  *   read the suspended execution (`lease_epoch` E) and its checkpoint, ran the event on it and made the write the
  *   run would make next: checkpoint, row, events, the resume marked applied. When the execution is still
  *   suspended at epoch E under the row lock — so nothing wrote a checkpoint since that read —, the function
- *   claims it for the worker (epoch E + 1), keeps the resume in the inbox, and applies the write through
+ *   claims it for the worker (epoch E + 1), records the resume as applied, and applies the write through
  *   `prfactory_write_batch`, fenced by that new epoch like any write: outcome `applied`. Otherwise the write is
  *   ignored and the resume is taken as before. One commit instead of two before the step after the wait starts.
  * - An accepted resume went from `suspended` to `pending` and then, to be claimed, to `running`: two new versions
@@ -116,15 +116,18 @@ BEGIN
       WHERE id = p_id;
     END IF;
   END IF;
-  INSERT INTO inbox (id, execution_id, kind, type, payload, payload_hash, status, trace_parent)
-  VALUES (p_event_id, p_id, 'resume', p_type, p_payload, p_hash, 'kept', p_trace_parent);
   IF took AND p_apply IS NOT NULL AND r.lease_epoch = p_expected_epoch THEN
-    SELECT count(*) INTO written FROM prfactory_write_batch(p_apply, ARRAY[p_id], true);
+    -- Applied at once. A suspended execution keeps no other resume, so the write touches no other inbox row.
+    INSERT INTO inbox (id, execution_id, kind, type, payload, payload_hash, status, trace_parent, settled_at)
+    VALUES (p_event_id, p_id, 'resume', p_type, p_payload, p_hash, 'applied', p_trace_parent, now());
+    SELECT count(*) INTO written FROM prfactory_write_batch(p_apply, ARRAY[p_id], false);
     IF written <> 1 THEN
       RAISE EXCEPTION 'prfactory_resume: the write of execution % at epoch % was fenced out', p_id, claimed_row.lease_epoch;
     END IF;
     RETURN jsonb_build_object('outcome', 'applied', 'status', 'running');
   END IF;
+  INSERT INTO inbox (id, execution_id, kind, type, payload, payload_hash, status, trace_parent)
+  VALUES (p_event_id, p_id, 'resume', p_type, p_payload, p_hash, 'kept', p_trace_parent);
   IF took THEN
     -- After the insert, so that the run finds this resume among the kept ones. The status answered is the one
     -- the resume made (the caller reports a claimed execution as running).
