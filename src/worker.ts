@@ -136,19 +136,9 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
     // A cancellation ends an execution on the worker that took the request, not in a runner.
     onCancelled: ({ graph, createdAt }) =>
       telemetry.metrics.workflowCompleted(graph, 'cancelled', (Date.now() - createdAt.getTime()) / 1000),
+    // Their refusal notices were written with the cancel (rejections); the relay publishes them.
     onDropped: (dropped) => {
-      for (const d of dropped) {
-        bus
-          .publishRejected({
-            subject: `${config.Nats.SubjectPrefix}.executions.${d.executionId}.resume`,
-            reason: d.reason,
-            messageId: d.id,
-            at: new Date().toISOString(),
-          })
-          .catch((error: unknown) =>
-            log.warn({ eventId: d.id, err: (error as Error).message }, 'rejected notice not published'),
-          );
-      }
+      for (const d of dropped) log.warn({ eventId: d.id, executionId: d.executionId }, 'kept resume dropped');
     },
   });
   const service = createExecutionService({

@@ -92,7 +92,13 @@ export class WorkerHost {
 
   constructor(private readonly deps: HostDeps) {
     this.log = deps.log.child({ component: 'host', worker: deps.owner });
-    this.relay = new OutboxRelay(deps.database.db, deps.database.schema, deps.bus, deps.log);
+    this.relay = new OutboxRelay(
+      deps.database.db,
+      deps.database.schema,
+      deps.bus,
+      deps.log,
+      deps.config.Nats.SubjectPrefix,
+    );
     this.agentRuntime = {
       agents: deps.agents,
       ports: deps.ports,
@@ -356,16 +362,9 @@ export class WorkerHost {
       const seconds = (Date.now() - new Date(r.created_at).getTime()) / 1000;
       this.deps.telemetry?.metrics.workflowCompleted(r.graph, 'failed', seconds);
     }
-    for (const d of dropped) {
-      void this.deps.bus
-        .publishRejected({
-          subject: `${this.deps.config.Nats.SubjectPrefix}.executions.${d.execution_id}.resume`,
-          reason,
-          messageId: d.id,
-          at,
-        })
-        .catch(() => this.log.warn({ eventId: d.id }, 'rejected notice not published'));
-    }
+    // Their refusal notices were written with the drop (rejections); the relay publishes them.
+    for (const d of dropped)
+      this.log.warn({ eventId: d.id, executionId: d.execution_id }, 'kept resume dropped');
     this.relay.notify();
   }
 
@@ -387,7 +386,6 @@ export class WorkerHost {
         owner: this.deps.owner,
         bus: this.deps.bus,
         log: this.deps.log,
-        subjectPrefix: this.deps.config.Nats.SubjectPrefix,
         ...(this.deps.telemetry && { telemetry: this.deps.telemetry }),
         ...(this.deps.inspect && { inspect: this.deps.inspect }),
         onRetryScheduled: (delaySeconds) => this.wakeAfter(delaySeconds),

@@ -1,11 +1,17 @@
 /**
  * The outbox relay: publishes the lifecycle events that runners and intake wrote, at least once and in `seq`
- * order per execution, then marks them published. One relay of the cluster publishes at a time (an advisory
- * lock), so two workers never interleave one execution's events. It runs when told that events were written,
- * and every `intervalMs` as a safety net (a crash between commit and publish, another worker's events).
+ * order per execution, and the refusal notices of dropped resumes (`rejections`), then marks them published.
+ * One relay of the cluster publishes at a time (an advisory lock), so two workers never interleave one
+ * execution's events. It runs when told that events were written, and every `intervalMs` as a safety net (a
+ * crash between commit and publish, another worker's events).
  */
 import type { Kysely } from 'kysely';
-import { markPublished, type OutboxEvent, takeUnpublished } from '../persistence/outbox.js';
+import {
+  markPublished,
+  type OutboxEvent,
+  type PendingRejection,
+  takeUnpublished,
+} from '../persistence/outbox.js';
 import type { DB } from '../persistence/schema.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Bus } from './bus.js';
@@ -27,6 +33,8 @@ export class OutboxRelay {
     private readonly schema: string,
     private readonly bus: Bus,
     private readonly log: Logger,
+    /** `Nats.SubjectPrefix`: a refusal notice names the subject of the resume it refuses */
+    private readonly subjectPrefix: string,
     private readonly options: {
       intervalMs?: number;
       batchSize?: number;
@@ -101,19 +109,52 @@ export class OutboxRelay {
     }
   }
 
-  /** One transaction: take what is unpublished, publish it, mark it. Returns how many events it took. */
+  /**
+   * One transaction: take what is unpublished, publish it, mark it. Returns how many rows it took (of either
+   * kind, at most `batchSize` of each).
+   */
   private async pass(): Promise<number> {
     const limit = this.options.batchSize ?? 500;
     const { taken, failure } = await this.db.transaction().execute(async (trx) => {
-      const events = await takeUnpublished(trx, this.schema, limit);
-      if (events.length === 0) return { taken: 0, failure: undefined };
-      const { published, failure } = await this.publishInOrder(events);
-      // What was published is marked even when another execution's publish failed: it is not published twice.
-      await markPublished(trx, published);
-      return { taken: events.length, failure };
+      const { events, rejections } = await takeUnpublished(trx, this.schema, limit);
+      if (events.length === 0 && rejections.length === 0) return { taken: 0, failure: undefined };
+      const [inOrder, notices] = await Promise.all([
+        this.publishInOrder(events),
+        this.publishRejections(rejections),
+      ]);
+      // What was published is marked even when another publish failed: it is not published twice.
+      await markPublished(trx, inOrder.published, notices.published);
+      return {
+        taken: Math.max(events.length, rejections.length),
+        failure: inOrder.failure ?? notices.failure,
+      };
     });
     if (failure) throw failure;
     return taken;
+  }
+
+  /** Refusal notices of dropped resumes (CONTRACT §4): no order among them. */
+  private async publishRejections(
+    rejections: PendingRejection[],
+  ): Promise<{ published: number[]; failure: unknown }> {
+    const published: number[] = [];
+    let failure: unknown;
+    await Promise.all(
+      rejections.map(async (r) => {
+        try {
+          await this.bus.publishRejected({
+            subject: `${this.subjectPrefix}.executions.${r.executionId}.resume`,
+            reason: r.reason,
+            messageId: r.messageId,
+            at: r.at,
+          });
+          published.push(r.id);
+        } catch (error) {
+          failure ??= error;
+        }
+      }),
+    );
+    return { published, failure };
   }
 
   /**

@@ -12,6 +12,10 @@
  *
  * Writes of one execution go through one serial queue; a write that fails stops the runner (never a jammed
  * queue), and a fenced-out write means another worker or a cancel owns the execution now.
+ *
+ * A resume prepared by intake (host.ts `prepareResume`) starts its run before the claim: the run's first write
+ * (the resume applied, the next state's checkpoint) goes back to intake, which commits it with the resume and
+ * the claim in one call; if that call does not apply it, the write is answered as fenced out and the run ends.
  */
 import {
   type Actor,
@@ -79,7 +83,6 @@ export interface RunnerDeps {
   owner: string;
   bus: Bus;
   log: Logger;
-  subjectPrefix: string;
   /** metrics and traces; absent in tests that do not look at them */
   telemetry?: Telemetry;
   /** XState inspection (`run --inspect`): every actor this runner creates reports to it */
@@ -281,7 +284,7 @@ export class ExecutionRunner {
     const scope: RunScope = {
       gate: this.gate,
       runSignal: this.stopController.signal,
-      // Through the run's current logger, which persist() replaces at every state change, so an agent's lines
+      // Through the run's current logger, which follows the state persist() recorded last, so an agent's lines
       // carry the state it runs in.
       log: {
         info: (obj, msg) => this.log.info(obj, msg),
@@ -517,18 +520,9 @@ export class ExecutionRunner {
     this.finish('handedBack');
   }
 
+  /** Their refusal notices were written with the write that dropped them (rejections); the relay publishes them. */
   private announceDropped(dropped: { id: string; reason: string }[]): void {
-    for (const d of dropped) {
-      this.log.warn({ eventId: d.id, reason: d.reason }, 'kept resume dropped');
-      void this.deps.bus
-        .publishRejected({
-          subject: `${this.deps.subjectPrefix}.executions.${this.executionId}.resume`,
-          reason: d.reason,
-          messageId: d.id,
-          at: new Date().toISOString(),
-        })
-        .catch((error) => this.log.warn({ err: errorMessage(error) }, 'rejected notice not published'));
-    }
+    for (const d of dropped) this.log.warn({ eventId: d.id, reason: d.reason }, 'kept resume dropped');
   }
 
   private workflowInput(): WorkflowInput {

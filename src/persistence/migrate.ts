@@ -14,6 +14,7 @@ import * as leanWriteBatch from './migrations/0004_lean_write_batch.js';
 import * as resume from './migrations/0005_resume.js';
 import * as claimByIndex from './migrations/0006_claim_by_index.js';
 import * as resumeApplied from './migrations/0007_resume_applied.js';
+import * as rejections from './migrations/0008_rejections.js';
 import type { DB } from './schema.js';
 
 const migrations: [name: string, migration: Migration][] = [
@@ -24,6 +25,7 @@ const migrations: [name: string, migration: Migration][] = [
   ['0005_resume', resume],
   ['0006_claim_by_index', claimByIndex],
   ['0007_resume_applied', resumeApplied],
+  ['0008_rejections', rejections],
 ];
 
 /** Arbitrary, fixed: serialises migrations of one schema across workers. */

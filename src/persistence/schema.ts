@@ -103,6 +103,17 @@ export interface OutboxTable {
   published_at: Date | null;
 }
 
+/** The refusal notice of a dropped kept resume, published to `P.events.rejected` by the relay (0008). */
+export interface RejectionsTable {
+  id: Generated<number>;
+  execution_id: string;
+  /** the dropped inbox row's id (the resume's eventId) */
+  message_id: string;
+  reason: string;
+  created_at: Generated<Date>;
+  published_at: Date | null;
+}
+
 export interface TicketCommentsTable {
   id: Generated<number>;
   idempotency_key: string;
@@ -132,6 +143,7 @@ export interface DB {
   checkpoints: CheckpointsTable;
   inbox: InboxTable;
   outbox: OutboxTable;
+  rejections: RejectionsTable;
   ticket_comments: TicketCommentsTable;
   pull_requests: PullRequestsTable;
 }
