@@ -126,7 +126,7 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
   const intake = new Intake({
     database,
     registry,
-    wake: () => bus.wake(),
+    wake: (hint) => bus.wake(hint),
     resumeClaimer: {
       reserve: () => host.reserveForResume(),
       adopt: (claim) => host.adopt(claim),

@@ -6,10 +6,16 @@
 import { EventEmitter } from 'node:events';
 import type { LifecycleEvent, RejectedInput } from './events.js';
 
+/** What a wake-up may say besides "claim now". */
+export interface WakeHint {
+  /** an execution was just cancelled: the worker running it checks its lease now and stops the run */
+  cancelled?: string;
+}
+
 export interface Bus {
-  /** work became claimable: idle workers should claim now rather than at the next poll */
-  wake(): void;
-  onWake(listener: () => void): () => void;
+  /** work became claimable (or an execution was cancelled): workers should look now, not at the next poll */
+  wake(hint?: WakeHint): void;
+  onWake(listener: (hint: WakeHint) => void): () => void;
   /** a lifecycle event, published by the outbox relay (at least once, in order per execution) */
   publishEvent(event: LifecycleEvent): Promise<void>;
   /** live events for the SSE stream of this process */
@@ -23,10 +29,10 @@ export interface Bus {
 export class InProcessBus implements Bus {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
 
-  wake(): void {
-    this.emitter.emit('wake');
+  wake(hint: WakeHint = {}): void {
+    this.emitter.emit('wake', hint);
   }
-  onWake(listener: () => void): () => void {
+  onWake(listener: (hint: WakeHint) => void): () => void {
     return this.on('wake', listener);
   }
   async publishEvent(event: LifecycleEvent): Promise<void> {

@@ -129,7 +129,11 @@ export class WorkerHost {
     if (this.state !== 'created') throw new Error(`host cannot start from state ${this.state}`);
     this.setState('running');
     const { AgentHost, AgentFramework } = this.deps.config;
-    this.unsubscribeWake = this.deps.bus.onWake(() => this.wake());
+    this.unsubscribeWake = this.deps.bus.onWake((hint) => {
+      // A cancel fenced this run out (its epoch moved on): stop it now rather than at the next lease renewal.
+      if (hint.cancelled) this.runners.get(hint.cancelled)?.checkLeaseLost();
+      this.wake();
+    });
     this.relay.start();
     this.observeGauges();
     this.every((AgentHost.LeaseSeconds * 1000) / 3, () => this.renewLeases());

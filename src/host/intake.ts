@@ -27,6 +27,7 @@ import { insertEvents } from '../persistence/outbox.js';
 import { type ResumeInput, type ResumeOutcome, resumeExecution } from '../persistence/resume.js';
 import { type DB, finishedStatuses } from '../persistence/schema.js';
 import { isTransientDatabaseError } from '../persistence/transientErrors.js';
+import type { WakeHint } from './bus.js';
 import {
   ConflictError,
   ExecutionNotFoundError,
@@ -48,8 +49,8 @@ import type { Accepted } from './service.js';
 export interface IntakeDeps {
   database: Database;
   registry: GraphRegistry;
-  /** wakes idle workers after a commit that made work claimable */
-  wake(): void;
+  /** wakes idle workers after a commit that made work claimable (and tells the cluster of a cancel) */
+  wake(hint?: WakeHint): void;
   /** told about inputs dropped as a side effect (a cancel drops kept resumes) */
   onDropped?(dropped: { id: string; executionId: string; reason: string }[]): void;
   /** `jira` tickets are refused unless a Jira connection is configured */
@@ -338,7 +339,8 @@ export class Intake {
     if (!ended) return result;
     this.deps.onCancelled?.(ended);
     if (dropped.length > 0) this.deps.onDropped?.(dropped);
-    this.deps.wake(); // a worker running it learns at once (lease check) instead of at its next renewal
+    // The worker running it checks its lease at once and stops the run, instead of at its next renewal.
+    this.deps.wake({ cancelled: executionId });
     return result;
   }
 

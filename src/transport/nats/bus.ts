@@ -9,7 +9,8 @@
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { type Bus, InProcessBus } from '../../host/bus.js';
+import { z } from 'zod';
+import { type Bus, InProcessBus, type WakeHint } from '../../host/bus.js';
 import type { LifecycleEvent, RejectedInput } from '../../host/events.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { messageOf, NatsTransportError } from './errors.js';
@@ -19,6 +20,8 @@ export interface NatsBusOptions {
   /** how long a publish waits for JetStream's acknowledgement; default 5 s */
   publishTimeoutMs?: number;
 }
+
+const wakeHintSchema = z.object({ cancelled: z.string().uuid().optional() });
 
 /** The `Nats-Msg-Id` of a lifecycle event: one per execution and `seq`. */
 export function eventMessageId(event: Pick<LifecycleEvent, 'executionId' | 'seq'>): string {
@@ -45,24 +48,38 @@ export class NatsBus implements Bus {
   ) {
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5000;
     this.wakeSubscription = nc.subscribe(names.wake, {
-      callback: (error) => {
-        if (!error) this.local.wake();
+      callback: (error, msg) => {
+        if (!error) this.local.wake(this.hintOf(msg.data));
       },
     });
   }
 
-  wake(): void {
-    this.local.wake();
+  wake(hint: WakeHint = {}): void {
+    this.local.wake(hint);
     if (this.closed || this.nc.isClosed()) return;
     try {
-      // Core NATS: at most once, buffered while reconnecting. A lost wake-up costs a poll interval, no more.
-      this.nc.publish(this.names.wake);
+      // Core NATS: at most once, buffered while reconnecting. A lost wake-up costs a poll interval (a lost
+      // cancellation hint, the run's next lease renewal), no more.
+      this.nc.publish(this.names.wake, hint.cancelled ? JSON.stringify(hint) : undefined);
     } catch (error) {
       this.log.debug({ err: messageOf(error) }, 'wake-up not published');
     }
   }
 
-  onWake(listener: () => void): () => void {
+  /** An empty wake-up, or one saying which execution was cancelled; anything else is a plain wake-up. */
+  private hintOf(data: Uint8Array): WakeHint {
+    if (data.length === 0) return {};
+    try {
+      const parsed = wakeHintSchema.safeParse(JSON.parse(new TextDecoder().decode(data)));
+      if (parsed.success) return parsed.data.cancelled ? { cancelled: parsed.data.cancelled } : {};
+    } catch {
+      // not JSON: fall through
+    }
+    this.log.debug({ subject: this.names.wake }, 'wake-up with an unreadable body: taken as a plain one');
+    return {};
+  }
+
+  onWake(listener: (hint: WakeHint) => void): () => void {
     return this.local.onWake(listener);
   }
 

@@ -238,4 +238,41 @@ describe('NATS events', () => {
     expect(Date.now() - started).toBeLessThan(5000);
     expect(runs).toEqual([{ key: 'step1', executionId }]);
   });
+
+  it('a cancel taken by one worker stops the run on another at once, through the wake-up', async () => {
+    const prefix = uniquePrefix();
+    const aborted: number[] = [];
+    client = await natsTestClient(prefix);
+    // LeaseSeconds 60: without the wake-up's hint the run would stop at its lease renewal, 20 s later
+    cluster = await startCluster(2, {
+      graphs: [gateGraph()],
+      agents: recordingAgents(['before', 'after'], [], async (key, _input, signal) => {
+        if (key !== 'before') return;
+        await new Promise<void>((resolve) => {
+          signal.addEventListener('abort', () => {
+            aborted.push(Date.now());
+            resolve();
+          });
+        });
+      }),
+      config: { ...natsConfig(prefix), AgentHost: { LeaseSeconds: 60 } },
+    });
+    // a wake-up with a body that is no hint is a plain wake-up
+    client.nc.publish(client.names.wake, 'not json');
+    const { executionId } = await cluster.workers[0]!.service.start(startBody('gate'), { source: 'library' });
+    await waitForNatsExecution(cluster.workers[0]!, executionId, ['running']);
+    const deadline = Date.now() + 10_000;
+    let holder = cluster.workers.find((w) => w.host.active > 0);
+    while (!holder && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      holder = cluster.workers.find((w) => w.host.active > 0);
+    }
+    const other = cluster.workers.find((w) => w !== holder)!;
+    const cancelledAt = Date.now();
+    await other.service.cancel(executionId, { tenantId: 'acme', reason: 'enough' }, { source: 'library' });
+    while (aborted.length === 0 && Date.now() < cancelledAt + 5000)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(aborted).toHaveLength(1);
+    expect(aborted[0]! - cancelledAt).toBeLessThan(5000);
+  });
 });
