@@ -27,6 +27,7 @@ import { dropAllKept } from '../persistence/inbox.js';
 import { insertEvents } from '../persistence/outbox.js';
 import { peekSuspended } from '../persistence/resume.js';
 import { executionStatuses } from '../persistence/schema.js';
+import { isTransientDatabaseError } from '../persistence/transientErrors.js';
 import type { Telemetry } from '../telemetry/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { AgentRuntimeOptions } from './agentRuntime.js';
@@ -259,13 +260,18 @@ export class WorkerHost {
    */
   async prepareResume(executionId: string, event: ResumeToPrepare): Promise<PreparedResume | undefined> {
     if (this.state !== 'running') return undefined;
-    let peeked: ClaimedExecution | undefined;
     try {
-      peeked = await peekSuspended(this.deps.database, executionId);
+      return await this.prepare(executionId, event);
     } catch (error) {
-      this.log.debug({ executionId, err: (error as Error).message }, 'resume not prepared: read failed');
+      // Preparing is an optimisation: whatever breaks it (the database away, a bug), the ordinary way remains.
+      const level = isTransientDatabaseError(error) ? 'debug' : 'warn';
+      this.log[level]({ executionId, err: (error as Error).message }, 'resume not prepared');
       return undefined;
     }
+  }
+
+  private async prepare(executionId: string, event: ResumeToPrepare): Promise<PreparedResume | undefined> {
+    const peeked = await peekSuspended(this.deps.database, executionId);
     if (!peeked || !canPrepare(peeked, event, this.deps.registry)) return undefined;
     const epoch = peeked.epoch + 1;
     const claim: ClaimedExecution = {

@@ -322,7 +322,6 @@ export class ExecutionRunner {
     this.applying = { inboxId: chosen.row.id, type: chosen.event.type };
     this.resuming = true;
     this.pendingDrops = dropped;
-    this.log.info({ eventId: chosen.row.id, type: chosen.event.type }, 'resume applied');
     this.actor!.send(chosen.event);
   }
 
@@ -400,7 +399,10 @@ export class ExecutionRunner {
     if (!this.started) this.telemetry.started();
     this.started = true;
     if (firstSpan) this.row = { ...this.row, first_span: firstSpan };
-    if (applied) this.resuming = false;
+    if (applied) {
+      this.resuming = false;
+      this.log.info({ eventId: applied.inboxId, type: applied.type }, 'resume applied');
+    }
     if (settled.state !== this.lastState) this.stateLog = undefined;
     this.lastState = settled.state;
     this.announceDropped(result.dropped);
