@@ -22,6 +22,7 @@ export interface NatsBusOptions {
 }
 
 const wakeHintSchema = z.object({ cancelled: z.string().uuid().optional() });
+const decoder = new TextDecoder();
 
 /** The `Nats-Msg-Id` of a lifecycle event: one per execution and `seq`. */
 export function eventMessageId(event: Pick<LifecycleEvent, 'executionId' | 'seq'>): string {
@@ -70,7 +71,7 @@ export class NatsBus implements Bus {
   private hintOf(data: Uint8Array): WakeHint {
     if (data.length === 0) return {};
     try {
-      const parsed = wakeHintSchema.safeParse(JSON.parse(new TextDecoder().decode(data)));
+      const parsed = wakeHintSchema.safeParse(JSON.parse(decoder.decode(data)));
       if (parsed.success) return parsed.data.cancelled ? { cancelled: parsed.data.cancelled } : {};
     } catch {
       // not JSON: fall through

@@ -36,6 +36,44 @@ describe('prepared resume', () => {
     answers: { q1: 'yes' },
   });
 
+  type Resume = ReturnType<typeof answers>;
+  type TestWorker = TestCluster['workers'][number];
+
+  /** What intake does before its call: a slot, then the prepared run's first write. */
+  async function prepare(worker: TestWorker, executionId: string, resume: Resume) {
+    const claimFor = worker.host.reserveForResume();
+    const prepared = await worker.host.prepareResume(executionId, {
+      id: resume.eventId,
+      type: resume.type,
+      tenantId: resume.tenantId,
+      payload: { ...resume, executionId },
+      traceParent: null,
+    });
+    expect(claimFor).toBeDefined();
+    expect(prepared).toBeDefined();
+    return { claimFor: claimFor!, prepared: prepared! };
+  }
+
+  /** Intake's call with the prepared write, as intake makes it. */
+  function call(
+    worker: TestWorker,
+    executionId: string,
+    resume: Resume,
+    { claimFor, prepared }: Awaited<ReturnType<typeof prepare>>,
+  ) {
+    return resumeExecution(worker.database, {
+      executionId,
+      eventId: resume.eventId,
+      tenantId: resume.tenantId,
+      type: resume.type,
+      payload: { ...resume, executionId },
+      payloadHash: 'h',
+      traceParent: null,
+      claimFor,
+      apply: { write: prepared.write, expectedEpoch: prepared.expectedEpoch },
+    });
+  }
+
   it('commits the resume with the checkpoint of the state it leads to, in one transaction', async () => {
     const { worker, executionId, runs } = await suspendedGate();
     const resume = answers();
@@ -62,35 +100,16 @@ describe('prepared resume', () => {
   it('abandons a prepared run whose execution moved on before the commit: nothing runs or is written twice', async () => {
     const { worker, executionId, runs } = await suspendedGate();
     const stale = answers();
-    const claimFor = worker.host.reserveForResume();
-    expect(claimFor).toBeDefined();
-    const prepared = await worker.host.prepareResume(executionId, {
-      id: stale.eventId,
-      type: stale.type,
-      tenantId: 'acme',
-      payload: { ...stale, executionId },
-      traceParent: null,
-    });
-    expect(prepared).toBeDefined();
+    const held = await prepare(worker, executionId, stale);
 
     // Another resume of the same wait commits first (and runs `after`).
     await worker.service.resume(executionId, answers(), meta);
     await waitForStatus(worker, executionId, ['completed']);
 
     // The prepared write was made at the old epoch: the database takes the resume as for a finished execution.
-    const decided = await resumeExecution(worker.database, {
-      executionId,
-      eventId: stale.eventId,
-      tenantId: 'acme',
-      type: stale.type,
-      payload: { ...stale, executionId },
-      payloadHash: 'stale',
-      traceParent: null,
-      claimFor: claimFor!,
-      apply: { write: prepared!.write, expectedEpoch: prepared!.expectedEpoch },
-    });
+    const decided = await call(worker, executionId, stale, held);
     expect(decided.outcome).toBe('finished');
-    prepared!.abandon();
+    held.prepared.abandon();
     worker.host.release();
     await new Promise((r) => setTimeout(r, 200));
 
@@ -105,29 +124,15 @@ describe('prepared resume', () => {
 
   it('abandons a prepared run when the cluster has no room: the resume waits pending and applies once', async () => {
     const { worker, executionId, runs } = await suspendedGate();
-    const claimFor = worker.host.reserveForResume();
     const resume = answers();
-    const prepared = await worker.host.prepareResume(executionId, {
-      id: resume.eventId,
-      type: resume.type,
-      tenantId: 'acme',
-      payload: { ...resume, executionId },
-      traceParent: null,
-    });
+    const held = await prepare(worker, executionId, resume);
     // The claim cannot be made (cluster limit 0): the resume is kept pending, the prepared write ignored.
-    const decided = await resumeExecution(worker.database, {
-      executionId,
-      eventId: resume.eventId,
-      tenantId: 'acme',
-      type: resume.type,
-      payload: { ...resume, executionId },
-      payloadHash: 'h',
-      traceParent: null,
-      claimFor: { ...claimFor!, clusterLimit: 0 },
-      apply: { write: prepared!.write, expectedEpoch: prepared!.expectedEpoch },
+    const decided = await call(worker, executionId, resume, {
+      ...held,
+      claimFor: { ...held.claimFor, clusterLimit: 0 },
     });
     expect(decided).toMatchObject({ outcome: 'accepted', status: 'pending', claimed: undefined });
-    prepared!.abandon();
+    held.prepared.abandon();
     worker.host.release();
     // The ordinary way now: a claim picks it up and applies the kept resume once.
     worker.host.wake();
