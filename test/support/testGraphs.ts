@@ -110,6 +110,13 @@ export function gateGraph(id = 'gate'): GraphDefinition {
   return { id, version: 1, machine, createInput: (input) => workflowInputSchema.parse(input) };
 }
 
+/** Resolves with the time `signal` aborted: an agent that runs until its run is stopped. */
+export function abortedAt(signal: AbortSignal): Promise<number> {
+  return new Promise((resolve) =>
+    signal.addEventListener('abort', () => resolve(Date.now()), { once: true }),
+  );
+}
+
 /** Agents for `keys` that record each run and then do `behaviour`. */
 export function recordingAgents(
   keys: string[],

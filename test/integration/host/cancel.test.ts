@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { InProcessBus } from '../../../src/host/bus.js';
-import { gateGraph, recordingAgents, startBody } from '../../support/testGraphs.js';
+import { abortedAt, gateGraph, recordingAgents, startBody } from '../../support/testGraphs.js';
 import { meta, startCluster, type TestCluster, waitForStatus } from '../../support/worker.js';
 
 describe('cancel of a running execution', () => {
@@ -21,13 +21,7 @@ describe('cancel of a running execution', () => {
     cluster = await startCluster(2, {
       graphs: [gateGraph()],
       agents: recordingAgents(['before', 'after'], runs, async (key, _input, signal) => {
-        if (key !== 'before') return;
-        await new Promise<void>((resolve) => {
-          signal.addEventListener('abort', () => {
-            aborted.push(Date.now());
-            resolve();
-          });
-        });
+        if (key === 'before') aborted.push(await abortedAt(signal));
       }),
       bus: new InProcessBus(),
       config: { AgentHost: { LeaseSeconds: 60 } },

@@ -20,7 +20,7 @@ import {
   uniquePrefix,
   waitForNatsExecution,
 } from '../../support/nats.js';
-import { gateGraph, recordingAgents, startBody, stepsGraph } from '../../support/testGraphs.js';
+import { abortedAt, gateGraph, recordingAgents, startBody, stepsGraph } from '../../support/testGraphs.js';
 import { startCluster, type TestCluster, testConfig } from '../../support/worker.js';
 
 describe('NATS events', () => {
@@ -247,13 +247,7 @@ describe('NATS events', () => {
     cluster = await startCluster(2, {
       graphs: [gateGraph()],
       agents: recordingAgents(['before', 'after'], [], async (key, _input, signal) => {
-        if (key !== 'before') return;
-        await new Promise<void>((resolve) => {
-          signal.addEventListener('abort', () => {
-            aborted.push(Date.now());
-            resolve();
-          });
-        });
+        if (key === 'before') aborted.push(await abortedAt(signal));
       }),
       config: { ...natsConfig(prefix), AgentHost: { LeaseSeconds: 60 } },
     });
