@@ -4,10 +4,12 @@
  * figure is latency, not queueing).
  *
  * What happens in between: JetStream stores the message and answers the publisher; the worker's pull consumer
- * receives it; intake commits it to the inbox and sets the execution `pending`; the wake-up makes the claim loop
- * claim it (a transaction); the runner reads the latest checkpoint and the kept resume, restores the actor,
- * sends the event, and the checkpoint of the state it enters (`after`, before the `after` agent may start) is
- * committed with the `resumed` event. Then `after` runs and `done` is committed (not measured).
+ * receives it; intake, which has room for the run, reads the suspended execution and its latest checkpoint
+ * (one statement), restores the actor, sends the event and builds the write of the state it enters (`after`,
+ * before the `after` agent may start); one call of `prfactory_resume` then commits the inbox row, the claim,
+ * that checkpoint and the `resumed` event together (src/host/preparedResume.ts). Then `after` runs and `done`
+ * is committed (not measured). Without room, or when the execution moved on meanwhile, the resume takes the
+ * ordinary way: intake commits it (and claims it when it has room), the runner restores the actor and writes.
  *
  * Clocks, per resume, all started just before the publish (`performance.now()`):
  * - `publishAckMs`: JetStream's answer to the publish (the message is stored);
@@ -18,7 +20,8 @@
  * - `breakdownMs`: when each transaction on the way began, in the database's clock (`now()`, which is the
  *   transaction's start) minus the publish time in the same system clock: intake's (`inbox.received_at`), the
  *   claim's (`lease_expires_at` as the claim set it, minus LeaseSeconds; read by the trigger), the
- *   checkpoint's (`checkpoints.created_at`). The last is a lower bound of the commit;
+ *   checkpoint's (`checkpoints.created_at`). The last is a lower bound of the commit. On the prepared way the
+ *   three are one transaction and the three figures are equal;
  * - `resumedEventMs`: the `resumed` lifecycle event arriving on `P.events.<id>.resumed` (core NATS subscription
  *   on the subject the outbox relay publishes to): what a client watching the execution sees.
  */

@@ -15,6 +15,7 @@ import * as resume from './migrations/0005_resume.js';
 import * as claimByIndex from './migrations/0006_claim_by_index.js';
 import * as resumeApplied from './migrations/0007_resume_applied.js';
 import * as rejections from './migrations/0008_rejections.js';
+import * as genericPlans from './migrations/0009_generic_plans.js';
 import type { DB } from './schema.js';
 
 const migrations: [name: string, migration: Migration][] = [
@@ -26,6 +27,7 @@ const migrations: [name: string, migration: Migration][] = [
   ['0006_claim_by_index', claimByIndex],
   ['0007_resume_applied', resumeApplied],
   ['0008_rejections', rejections],
+  ['0009_generic_plans', genericPlans],
 ];
 
 /** Arbitrary, fixed: serialises migrations of one schema across workers. */
