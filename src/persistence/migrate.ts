@@ -18,7 +18,11 @@ import * as rejections from './migrations/0008_rejections.js';
 import * as genericPlans from './migrations/0009_generic_plans.js';
 import type { DB } from './schema.js';
 
-const migrations: [name: string, migration: Migration][] = [
+/**
+ * In the order they apply. Exported (read-only) so that a test can check that each `down` restores the schema
+ * its `up` found: nothing else runs the `down`s.
+ */
+export const migrations: readonly (readonly [name: string, migration: Migration])[] = [
   ['0001_initial', initial],
   ['0002_write_batch', writeBatch],
   ['0003_claim', claim],
