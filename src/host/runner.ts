@@ -91,6 +91,8 @@ export interface RunnerDeps {
   onProgress?: () => void;
   /** told when a retry falls due at a known time, so the host can wake then */
   onRetryScheduled?: (delaySeconds: number) => void;
+  /** told when the run becomes {@link ExecutionRunner.settling} */
+  onSettling?: () => void;
 }
 
 /** A resume taken from the inbox, applied by the next write. */
@@ -117,6 +119,7 @@ export class ExecutionRunner {
   private started: boolean;
   private draining = false;
   private finished = false;
+  private lastWriteSent = false;
   private applying: Applying | undefined;
   /** kept events dropped at the wait, written with the next checkpoint */
   private pendingDrops: { id: string; reason: string }[] = [];
@@ -173,6 +176,14 @@ export class ExecutionRunner {
   private get log(): Logger {
     this.stateLog ??= this.lastState ? this.baseLog.child({ state: this.lastState }) : this.baseLog;
     return this.stateLog;
+  }
+
+  /**
+   * The run's last write is on its way (it suspends, completes or fails): no step of it starts any more, so its
+   * slot may be filled while that write commits.
+   */
+  get settling(): boolean {
+    return this.lastWriteSent;
   }
 
   /** Starts the run; the outcome arrives on {@link done}. */
@@ -386,6 +397,10 @@ export class ExecutionRunner {
       withCheckpoint,
       ...(firstSpan && { firstSpan }),
     });
+    if (outcome) {
+      this.lastWriteSent = true;
+      this.deps.onSettling?.();
+    }
     const result = await this.write(write);
     if (!result.ok) {
       this.stopActor('leaseLost');

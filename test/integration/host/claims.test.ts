@@ -1,9 +1,22 @@
-/** Claims on real PostgreSQL: priority order, and the per-worker and cluster limits with two hosts. */
+/**
+ * Claims on real PostgreSQL: priority order, the per-worker and cluster limits with two hosts, and a slot filled
+ * while the run that held it commits its last write.
+ */
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TEST_DATABASE_URL } from '../../support/database.js';
 import { recordingAgents, startBody, stepsGraph } from '../../support/testGraphs.js';
 import { meta, startCluster, type TestCluster, waitForStatus } from '../../support/worker.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
 
 describe('claims', () => {
   let cluster: TestCluster | undefined;
@@ -69,5 +82,39 @@ describe('claims', () => {
     expect(peaks.B).toBeLessThanOrEqual(3);
     expect(peaks.total).toBeLessThanOrEqual(4);
     expect(peaks.total).toBeGreaterThanOrEqual(2); // both hosts worked at once
+  });
+
+  it('fill the slot of a run whose last write is still committing', async () => {
+    const runs: { key: string; executionId: string }[] = [];
+    const releases: (() => void)[] = [];
+    cluster = await startCluster(0);
+    const worker = await cluster.add({
+      config: { AgentHost: { MaxConcurrentExecutions: 1 } },
+      graphs: [stepsGraph('chain', 1)],
+      agents: recordingAgents(['step1'], runs, () => new Promise<void>((release) => releases.push(release))),
+    });
+    const a = (await worker.service.start(startBody('chain'), meta)).executionId;
+    await until("A's step starts", () => releases.length === 1);
+    const b = (await worker.service.start(startBody('chain'), meta)).executionId;
+    // Another transaction holds A's row: A's last write (completed) waits for it as for a slow commit.
+    const locker = new pg.Client({
+      connectionString: TEST_DATABASE_URL,
+      options: `-c search_path=${cluster.schema}`,
+    });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM executions WHERE id = $1 FOR UPDATE', [a]);
+      releases[0]!();
+      await until("B's step starts while A's last write waits", () => releases.length === 2);
+      expect((await worker.service.get(a)).status).toBe('running');
+      expect(runs.map((r) => r.executionId)).toEqual([a, b]);
+      await locker.query('COMMIT');
+    } finally {
+      await locker.end();
+    }
+    await waitForStatus(worker, a, ['completed']);
+    releases[1]!();
+    await waitForStatus(worker, b, ['completed']);
   });
 });
