@@ -54,7 +54,11 @@ const tenantSchema = z
 export const configSchema = z.object({
   AgentHost: z
     .object({
-      MaxConcurrentExecutions: positiveInt.default(10).describe('executions one worker runs at once'),
+      MaxConcurrentExecutions: positiveInt
+        .default(10)
+        .describe(
+          'executions one worker runs at once (one whose last write is committing no longer counts: it starts no step)',
+        ),
       PollIntervalSeconds: z.coerce
         .number()
         .positive()
