@@ -120,6 +120,8 @@ export class ExecutionRunner {
   private draining = false;
   private finished = false;
   private lastWriteSent = false;
+  /** a prepared run (`firstWrite`) until intake's call applied its first write: it holds no lease yet */
+  private provisional: boolean;
   private applying: Applying | undefined;
   /** kept events dropped at the wait, written with the next checkpoint */
   private pendingDrops: { id: string; reason: string }[] = [];
@@ -152,6 +154,7 @@ export class ExecutionRunner {
     this.epoch = Number(claimed.lease_epoch);
     this.attempts = claimed.attempts;
     this.started = claimed.started_at !== null;
+    this.provisional = firstWrite !== undefined;
     this.lastState = claimed.state;
     this.target = {
       executionId: claimed.id,
@@ -365,8 +368,12 @@ export class ExecutionRunner {
 
   private write(write: ExecutionWrite): Promise<WriteResult> {
     const first = this.firstWrite;
+    if (!first) return this.deps.writer.write(write);
     this.firstWrite = undefined;
-    return first ? first(write) : this.deps.writer.write(write);
+    return first(write).then((result) => {
+      if (result.ok) this.provisional = false;
+      return result;
+    });
   }
 
   private enqueue(task: () => Promise<void>): void {
@@ -560,7 +567,9 @@ export class ExecutionRunner {
   private finish(outcome: RunOutcome): void {
     if (this.finished) return;
     this.finished = true;
-    this.telemetry.finish(outcome, this.row.last_error);
+    // A prepared run that never got its lease (the database took the resume another way) did not happen: its
+    // span is left unended, so it is never exported. None of its agents started a span (they wait for a commit).
+    if (!this.provisional) this.telemetry.finish(outcome, this.row.last_error);
     this.outcome(outcome);
   }
 }

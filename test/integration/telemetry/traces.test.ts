@@ -321,3 +321,53 @@ describe('a resume that arrives while its execution runs', () => {
     }
   });
 });
+
+describe('a prepared resume that the database takes the ordinary way', () => {
+  it('leaves no span of the run that never got its lease', async () => {
+    const receiver = await startOtlpReceiver();
+    const cluster = await startCluster(0);
+    const done = (async () => ({ ok: true })) as AgentFn<never, unknown>;
+    try {
+      const worker = await cluster.add({
+        graphs: [gateGraph('gate')],
+        agents: { before: done, after: done },
+        telemetryEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50' },
+      });
+      const { executionId } = await worker.service.start(startBody('gate'), meta);
+      await waitForStatus(worker, executionId, ['suspended']);
+      // What intake does when its call answers anything but `applied` (here without making the call at all).
+      expect(worker.host.reserveForResume()).toBeDefined();
+      const event = {
+        eventId: randomUUID(),
+        tenantId: 'acme',
+        type: 'answers_received',
+        answers: { q1: 'yes' },
+      };
+      const prepared = await worker.host.prepareResume(executionId, {
+        id: event.eventId,
+        type: event.type,
+        tenantId: event.tenantId,
+        payload: { ...event, executionId },
+        traceParent: null,
+      });
+      expect(prepared).toBeDefined();
+      prepared!.abandon();
+      worker.host.release();
+      await worker.service.resume(
+        executionId,
+        { eventId: randomUUID(), tenantId: 'acme', type: 'answers_received', answers: { q1: 'yes' } },
+        meta,
+      );
+      await waitForStatus(worker, executionId, ['completed']);
+      await worker.stop();
+      const outcomes = receiver.spans
+        .filter((s) => s.attributes['execution.id'] === executionId && s.name === 'workflow gate')
+        .sort((x, y) => (x.startNs < y.startNs ? -1 : 1))
+        .map((s) => s.attributes['run.outcome']);
+      expect(outcomes).toEqual(['suspended', 'completed']);
+    } finally {
+      await cluster.cleanup();
+      await receiver.close();
+    }
+  });
+});
