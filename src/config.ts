@@ -141,7 +141,13 @@ export const configSchema = z.object({
         .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be NATS subject tokens')
         .default('prfactory')
         .describe('prefix P of every subject'),
-      EventRetentionDays: z.coerce.number().positive().default(7).describe('age limit of the events stream'),
+      EventRetentionDays: z.coerce
+        .number()
+        .positive()
+        .default(7)
+        .describe(
+          'age limit of the events stream, and of the published events and refusal notices kept in the database (SSE replay)',
+        ),
       User: nullableString.default(null).describe('NATS user name (with Nats.Password); never logged'),
       Password: nullableString.default(null).describe('NATS password of Nats.User; never logged'),
       Token: nullableString.default(null).describe('NATS authentication token; never logged'),

@@ -4,7 +4,8 @@
  *   created ─start()─▶ running ─stop()─▶ draining ─▶ stopped
  *
  * running: claims on a wake-up (intake, a finished run, a retry falling due) and every PollIntervalSeconds
- *   as a safety net; renews the leases of what it runs every third of LeaseSeconds; prunes old checkpoints.
+ *   as a safety net; renews the leases of what it runs every third of LeaseSeconds; prunes old checkpoints and
+ *   published events.
  * draining: claims nothing; each run finishes its step in flight and hands its execution back; after
  *   GracefulShutdownTimeoutSeconds the rest are aborted and handed back (status `pending`, attempts
  *   unchanged); then the outbox is flushed.
@@ -24,7 +25,7 @@ import {
 import type { Database } from '../persistence/database.js';
 import { countByStatus, handBack } from '../persistence/executions.js';
 import { dropAllKept } from '../persistence/inbox.js';
-import { insertEvents } from '../persistence/outbox.js';
+import { insertEvents, pruneEvents } from '../persistence/outbox.js';
 import { peekSuspended } from '../persistence/resume.js';
 import { executionStatuses } from '../persistence/schema.js';
 import { isTransientDatabaseError } from '../persistence/transientErrors.js';
@@ -129,7 +130,7 @@ export class WorkerHost {
   start(): void {
     if (this.state !== 'created') throw new Error(`host cannot start from state ${this.state}`);
     this.setState('running');
-    const { AgentHost, AgentFramework } = this.deps.config;
+    const { AgentHost } = this.deps.config;
     this.unsubscribeWake = this.deps.bus.onWake((hint) => {
       // A cancel fenced this run out (its epoch moved on): stop it now rather than at the next lease renewal.
       if (hint.cancelled) this.runners.get(hint.cancelled)?.checkLeaseLost();
@@ -138,7 +139,7 @@ export class WorkerHost {
     this.relay.start();
     this.observeGauges();
     this.every((AgentHost.LeaseSeconds * 1000) / 3, () => this.renewLeases());
-    this.every(3_600_000, () => this.prune(AgentFramework.CheckpointRetentionDays));
+    this.every(3_600_000, () => this.prune());
     this.loopDone = this.claimLoop();
   }
 
@@ -474,8 +475,15 @@ export class WorkerHost {
     }
   }
 
-  private async prune(days: number): Promise<void> {
-    const pruned = await pruneCheckpoints(this.deps.database.db, days);
+  private async prune(): Promise<void> {
+    const { db } = this.deps.database;
+    const { AgentFramework, Nats } = this.deps.config;
+    const days = AgentFramework.CheckpointRetentionDays;
+    const pruned = await pruneCheckpoints(db, days);
     if (pruned > 0) this.log.info({ pruned, days }, 'old checkpoint snapshots pruned');
+    const events = await pruneEvents(db, Nats.EventRetentionDays);
+    if (events.events + events.rejections > 0) {
+      this.log.info({ ...events, days: Nats.EventRetentionDays }, 'old published events pruned');
+    }
   }
 }

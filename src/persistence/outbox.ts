@@ -137,3 +137,56 @@ export async function insertEvents(db: Db, events: Record<string, unknown>[]): P
     )
     .execute();
 }
+
+/** Rows per statement of {@link pruneEvents}: short transactions, each a bounded walk of the primary key. */
+const PRUNE_CHUNK = 1000;
+
+/**
+ * Retention of what the relay has published: lifecycle events (the log the SSE stream replays from) and refusal
+ * notices older than `days` are deleted, as the events stream drops them (`Nats.EventRetentionDays`). A row the
+ * relay has not published yet stays, whatever its age: it is still owed.
+ *
+ * No index on `created_at` (every step inserts into `outbox`): each table is walked in `id` order, which is the
+ * order of insertion to within a transaction's duration, and the walk stops at the first row younger than the
+ * cutoff. A pass with nothing to prune reads one page of the primary key.
+ */
+export async function pruneEvents(
+  db: Db,
+  days: number,
+  chunk = PRUNE_CHUNK,
+): Promise<{ events: number; rejections: number }> {
+  return {
+    events: await pruneTable(db, 'outbox', days, chunk),
+    rejections: await pruneTable(db, 'rejections', days, chunk),
+  };
+}
+
+async function pruneTable(
+  db: Db,
+  table: 'outbox' | 'rejections',
+  days: number,
+  chunk: number,
+): Promise<number> {
+  let after = 0;
+  let deleted = 0;
+  for (;;) {
+    const { rows } = await sql<{ last: number | null; deleted: number; done: boolean }>`
+      WITH head AS (
+        SELECT id, created_at FROM ${sql.table(table)} WHERE id > ${after} ORDER BY id LIMIT ${chunk}
+      ), young AS (
+        SELECT min(id) AS id FROM head WHERE created_at >= now() - make_interval(secs => ${days * 86_400})
+      ), old AS (
+        SELECT head.id FROM head, young WHERE young.id IS NULL OR head.id < young.id
+      ), gone AS (
+        DELETE FROM ${sql.table(table)} AS t USING old
+        WHERE t.id = old.id AND t.published_at IS NOT NULL
+        RETURNING 1
+      )
+      SELECT (SELECT max(id) FROM old) AS last, (SELECT count(*) FROM gone)::int AS deleted,
+        (SELECT count(*) < ${chunk} FROM head) OR (SELECT id IS NOT NULL FROM young) AS done`.execute(db);
+    const row = rows[0];
+    deleted += row?.deleted ?? 0;
+    if (!row || row.done || row.last === null) return deleted;
+    after = Number(row.last);
+  }
+}
