@@ -2,6 +2,8 @@
  * Workers for tests: each on its own schema of the real PostgreSQL, with small delays so retries and leases
  * play out in seconds. Everything started here is stopped and dropped by `cleanup()`.
  */
+
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -104,3 +106,28 @@ export async function allEvents(worker: Worker, executionId: string): Promise<Li
 }
 
 export const meta = { source: 'library' as const };
+
+/** A resume body of the `gate` graph's wait, as a client sends it. */
+export function answersBody(eventId: string = randomUUID()) {
+  return { eventId, tenantId: 'acme', type: 'answers_received', answers: { q1: 'yes' } };
+}
+
+/**
+ * What intake does with a resume before its call, when the worker has room: a slot, then the prepared run's
+ * first write (`host.prepareResume`). Either may be undefined (no room; nothing to prepare).
+ */
+export async function prepareAsIntake(
+  worker: Worker,
+  executionId: string,
+  resume: ReturnType<typeof answersBody>,
+) {
+  const claimFor = worker.host.reserveForResume();
+  const prepared = await worker.host.prepareResume(executionId, {
+    id: resume.eventId,
+    type: resume.type,
+    tenantId: resume.tenantId,
+    payload: { ...resume, executionId },
+    traceParent: null,
+  });
+  return { claimFor, prepared };
+}

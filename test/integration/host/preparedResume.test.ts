@@ -8,7 +8,15 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resumeExecution } from '../../../src/persistence/resume.js';
 import { gateGraph, recordingAgents, startBody } from '../../support/testGraphs.js';
-import { allEvents, meta, startCluster, type TestCluster, waitForStatus } from '../../support/worker.js';
+import {
+  allEvents,
+  answersBody,
+  meta,
+  prepareAsIntake,
+  startCluster,
+  type TestCluster,
+  waitForStatus,
+} from '../../support/worker.js';
 
 describe('prepared resume', () => {
   let cluster: TestCluster | undefined;
@@ -29,26 +37,14 @@ describe('prepared resume', () => {
     return { worker, executionId, runs };
   }
 
-  const answers = (eventId = randomUUID()) => ({
-    eventId,
-    tenantId: 'acme',
-    type: 'answers_received',
-    answers: { q1: 'yes' },
-  });
+  const answers = answersBody;
 
   type Resume = ReturnType<typeof answers>;
   type TestWorker = TestCluster['workers'][number];
 
   /** What intake does before its call: a slot, then the prepared run's first write. */
   async function prepare(worker: TestWorker, executionId: string, resume: Resume) {
-    const claimFor = worker.host.reserveForResume();
-    const prepared = await worker.host.prepareResume(executionId, {
-      id: resume.eventId,
-      type: resume.type,
-      tenantId: resume.tenantId,
-      payload: { ...resume, executionId },
-      traceParent: null,
-    });
+    const { claimFor, prepared } = await prepareAsIntake(worker, executionId, resume);
     expect(claimFor).toBeDefined();
     expect(prepared).toBeDefined();
     return { claimFor: claimFor!, prepared: prepared! };

@@ -18,7 +18,7 @@ import { createSampleOrigin, type SampleOrigin } from '../../support/git.js';
 import { createProcessCluster, type ProcessCluster } from '../../support/processes/processCluster.js';
 import type { WorkerProcess } from '../../support/processes/workerProcess.js';
 import { gateGraph, startBody, stepsGraph } from '../../support/testGraphs.js';
-import { meta, startCluster, waitForStatus } from '../../support/worker.js';
+import { answersBody, meta, prepareAsIntake, startCluster, waitForStatus } from '../../support/worker.js';
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from './otlpReceiver.js';
 
 interface Caller {
@@ -336,28 +336,12 @@ describe('a prepared resume that the database takes the ordinary way', () => {
       const { executionId } = await worker.service.start(startBody('gate'), meta);
       await waitForStatus(worker, executionId, ['suspended']);
       // What intake does when its call answers anything but `applied` (here without making the call at all).
-      expect(worker.host.reserveForResume()).toBeDefined();
-      const event = {
-        eventId: randomUUID(),
-        tenantId: 'acme',
-        type: 'answers_received',
-        answers: { q1: 'yes' },
-      };
-      const prepared = await worker.host.prepareResume(executionId, {
-        id: event.eventId,
-        type: event.type,
-        tenantId: event.tenantId,
-        payload: { ...event, executionId },
-        traceParent: null,
-      });
+      const { claimFor, prepared } = await prepareAsIntake(worker, executionId, answersBody());
+      expect(claimFor).toBeDefined();
       expect(prepared).toBeDefined();
       prepared!.abandon();
       worker.host.release();
-      await worker.service.resume(
-        executionId,
-        { eventId: randomUUID(), tenantId: 'acme', type: 'answers_received', answers: { q1: 'yes' } },
-        meta,
-      );
+      await worker.service.resume(executionId, answersBody(), meta);
       await waitForStatus(worker, executionId, ['completed']);
       await worker.stop();
       const outcomes = receiver.spans
