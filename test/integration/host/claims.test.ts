@@ -5,18 +5,11 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_DATABASE_URL } from '../../support/database.js';
+import { eventually } from '../../support/nats.js';
 import { recordingAgents, startBody, stepsGraph } from '../../support/testGraphs.js';
 import { meta, startCluster, type TestCluster, waitForStatus } from '../../support/worker.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}
 
 describe('claims', () => {
   let cluster: TestCluster | undefined;
@@ -94,7 +87,7 @@ describe('claims', () => {
       agents: recordingAgents(['step1'], runs, () => new Promise<void>((release) => releases.push(release))),
     });
     const a = (await worker.service.start(startBody('chain'), meta)).executionId;
-    await until("A's step starts", () => releases.length === 1);
+    await eventually("A's step starts", async () => (releases.length === 1 ? true : undefined), 5000, 20);
     const b = (await worker.service.start(startBody('chain'), meta)).executionId;
     // Another transaction holds A's row: A's last write (completed) waits for it as for a slow commit.
     const locker = new pg.Client({
@@ -106,7 +99,12 @@ describe('claims', () => {
       await locker.query('BEGIN');
       await locker.query('SELECT 1 FROM executions WHERE id = $1 FOR UPDATE', [a]);
       releases[0]!();
-      await until("B's step starts while A's last write waits", () => releases.length === 2);
+      await eventually(
+        "B's step starts while A's last write waits",
+        async () => (releases.length === 2 ? true : undefined),
+        5000,
+        20,
+      );
       expect((await worker.service.get(a)).status).toBe('running');
       expect(runs.map((r) => r.executionId)).toEqual([a, b]);
       await locker.query('COMMIT');

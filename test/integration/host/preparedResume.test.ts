@@ -37,9 +37,7 @@ describe('prepared resume', () => {
     return { worker, executionId, runs };
   }
 
-  const answers = answersBody;
-
-  type Resume = ReturnType<typeof answers>;
+  type Resume = ReturnType<typeof answersBody>;
   type TestWorker = TestCluster['workers'][number];
 
   /** What intake does before its call: a slot, then the prepared run's first write. */
@@ -72,7 +70,7 @@ describe('prepared resume', () => {
 
   it('commits the resume with the checkpoint of the state it leads to, in one transaction', async () => {
     const { worker, executionId, runs } = await suspendedGate();
-    const resume = answers();
+    const resume = answersBody();
     const accepted = await worker.service.resume(executionId, resume, meta);
     expect(accepted).toMatchObject({ status: 'running', created: true });
     await waitForStatus(worker, executionId, ['completed']);
@@ -95,11 +93,11 @@ describe('prepared resume', () => {
 
   it('abandons a prepared run whose execution moved on before the commit: nothing runs or is written twice', async () => {
     const { worker, executionId, runs } = await suspendedGate();
-    const stale = answers();
+    const stale = answersBody();
     const held = await prepare(worker, executionId, stale);
 
     // Another resume of the same wait commits first (and runs `after`).
-    await worker.service.resume(executionId, answers(), meta);
+    await worker.service.resume(executionId, answersBody(), meta);
     await waitForStatus(worker, executionId, ['completed']);
 
     // The prepared write was made at the old epoch: the database takes the resume as for a finished execution.
@@ -120,7 +118,7 @@ describe('prepared resume', () => {
 
   it('abandons a prepared run when the cluster has no room: the resume waits pending and applies once', async () => {
     const { worker, executionId, runs } = await suspendedGate();
-    const resume = answers();
+    const resume = answersBody();
     const held = await prepare(worker, executionId, resume);
     // The claim cannot be made (cluster limit 0): the resume is kept pending, the prepared write ignored.
     const decided = await call(worker, executionId, resume, {
