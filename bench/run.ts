@@ -27,11 +27,13 @@ type Part = (typeof PARTS)[number];
 const PLAN = {
   baselineSeconds: 10,
   throughputExecutions: 2000,
+  /** per worker process, run before the window (throughput.ts, `warmupExecutions`) */
+  throughputWarmupPerWorker: 1000,
   maxConcurrentExecutions: 10,
   runningExecutions: 100,
   suspendedExecutions: 10_000,
   resumes: 1000,
-  resumeWarmup: 20,
+  resumeWarmup: 200,
   settleSeconds: 5,
 };
 
@@ -97,6 +99,7 @@ async function main(): Promise<void> {
       const result = await measureThroughput({
         workers: v.workers,
         executions: PLAN.throughputExecutions,
+        warmupExecutions: PLAN.throughputWarmupPerWorker * v.workers,
         maxConcurrentExecutions: PLAN.maxConcurrentExecutions,
         natsUrl: v.nats ? TEST_NATS_URL : undefined,
       });

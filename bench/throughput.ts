@@ -24,6 +24,12 @@ export interface ThroughputOptions {
   maxConcurrentExecutions: number;
   /** NATS URL: inputs, wake-ups and lifecycle events over NATS (the events go to JetStream); none: in-process */
   natsUrl?: string | undefined;
+  /**
+   * executions run to completion by the same processes before the window, not measured: a worker is a
+   * long-running process, and a fresh one spends its first seconds compiling its hot code (V8's optimising
+   * compiler took ~22 % of a fresh worker's CPU in the first 10 s, ~2 % after 20 s)
+   */
+  warmupExecutions?: number;
   /** node flags for the worker processes (`--cpu-prof` …: a profile of the window and its start) */
   execArgv?: string[];
 }
@@ -33,6 +39,7 @@ export interface ThroughputResult {
   maxConcurrentExecutions: number;
   nats: boolean;
   executions: number;
+  warmupExecutions: number;
   seconds: number;
   executionsPerSecond: number;
   durableStepsPerSecond: number;
@@ -45,7 +52,7 @@ export interface ThroughputResult {
 }
 
 export async function measureThroughput(options: ThroughputOptions): Promise<ThroughputResult> {
-  const { workers, executions, maxConcurrentExecutions, natsUrl } = options;
+  const { workers, executions, maxConcurrentExecutions, natsUrl, warmupExecutions = 0 } = options;
   const target = await createBenchSchema('bench_tp');
   const prefix = uniquePrefix();
   const names = natsNames(prefix);
@@ -55,7 +62,8 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
     progress(`throughput ${workers}×: queueing ${executions} executions`);
     await target.queue(NOOP5_GRAPH, executions);
     await target.pool.query(`UPDATE executions SET run_at = now() + interval '1 hour'`);
-    await target.vacuum();
+    // Claimable at once: the workers run them as soon as they are up.
+    if (warmupExecutions > 0) await target.queue(NOOP5_GRAPH, warmupExecutions);
     progress(`throughput ${workers}×: starting ${workers} worker process(es)`);
     processes = await spawnBenchWorkers(target, workers, {
       maxConcurrentExecutions,
@@ -63,6 +71,12 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
       execArgv: options.execArgv ?? [],
       ...(natsUrl ? { nats: { url: natsUrl, subjectPrefix: prefix } } : { pollIntervalSeconds: 0.2 }),
     });
+
+    if (warmupExecutions > 0) {
+      progress(`throughput ${workers}×: warming up on ${warmupExecutions} executions`);
+      await target.waitForCounts('the warm-up completes', (c) => c.completed === warmupExecutions, 120_000);
+    }
+    await target.vacuum();
 
     const cpu = watchCpu(processes.map((p) => p.pid));
     // ANALYZE in the same transaction: statistics taken while every run_at was an hour ahead would tell the
@@ -90,7 +104,7 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
       'every execution completes',
       (c) => {
         if ((c.failed ?? 0) > 0) throw new Error(`executions failed: ${JSON.stringify(c)}`);
-        return c.completed === executions;
+        return c.completed === warmupExecutions + executions;
       },
       180_000,
     );
@@ -108,6 +122,7 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
       maxConcurrentExecutions,
       nats: !!natsUrl,
       executions,
+      warmupExecutions,
       seconds: round(seconds, 3),
       executionsPerSecond: Math.round(executions / seconds),
       durableStepsPerSecond: Math.round(checkpoints / seconds),

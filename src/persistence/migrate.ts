@@ -16,6 +16,7 @@ import * as claimByIndex from './migrations/0006_claim_by_index.js';
 import * as resumeApplied from './migrations/0007_resume_applied.js';
 import * as rejections from './migrations/0008_rejections.js';
 import * as genericPlans from './migrations/0009_generic_plans.js';
+import * as genericClaimPlans from './migrations/0010_generic_claim_plans.js';
 import type { DB } from './schema.js';
 
 /**
@@ -32,6 +33,7 @@ export const migrations: readonly (readonly [name: string, migration: Migration]
   ['0007_resume_applied', resumeApplied],
   ['0008_rejections', rejections],
   ['0009_generic_plans', genericPlans],
+  ['0010_generic_claim_plans', genericClaimPlans],
 ];
 
 /** Arbitrary, fixed: serialises migrations of one schema across workers. */

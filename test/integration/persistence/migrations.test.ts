@@ -31,12 +31,12 @@ describe('migrations', () => {
     await migrateToLatest(database().db, schema);
   });
 
-  // A later migration that replaces the function with CREATE OR REPLACE drops its SET clause silently, and
-  // every group commit would be planned again (migrations/0009_generic_plans.ts).
-  it('keeps the group-commit function on generic plans', async () => {
+  // A later migration that replaces a function with CREATE OR REPLACE drops its SET clause silently, and every
+  // group commit or claim would be planned again (migrations/0009_generic_plans.ts, 0010_generic_claim_plans.ts).
+  it.each(['prfactory_write_batch', 'prfactory_claim'])('keeps %s on generic plans', async (name) => {
     const { rows } = await sql<{ config: string[] | null }>`
       SELECT p.proconfig AS config FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
-      WHERE n.nspname = ${schema} AND p.proname = 'prfactory_write_batch'`.execute(database().db);
+      WHERE n.nspname = ${schema} AND p.proname = ${name}`.execute(database().db);
     expect(rows).toEqual([{ config: ['plan_cache_mode=force_generic_plan'] }]);
   });
 });
