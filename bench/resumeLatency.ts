@@ -156,7 +156,8 @@ export async function measureResumeLatency(options: {
     for (const [i, executionId] of executionIds.slice(0, warmup + resumes).entries()) {
       if (i % 100 === 0) {
         offset = clockOffset(); // re-read now and then: the monotonic clock and the system clock may drift
-        if (i > 0) progress(`resume latency: ${i - warmup} of ${resumes}`);
+        if (i > 0 && i <= warmup) progress(`resume latency: warm-up, ${i} of ${warmup}`);
+        else if (i > warmup) progress(`resume latency: ${i - warmup} of ${resumes}`);
       }
       const commit = waiter<Committed>(10_000, `checkpoint of ${executionId}`);
       const event = waiter<number>(10_000, `resumed event of ${executionId}`);

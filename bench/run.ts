@@ -15,12 +15,13 @@ import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os'
 import { connect } from '@nats-io/transport-node';
 import { TEST_NATS_URL } from '../test/support/nats.js';
 import { type IdleAndRunning, measureIdleAndRunning } from './memory.js';
+import { type CeilingResult, measureCeiling } from './persistenceCeiling.js';
 import { measureRawInserts, type RawInsertResult } from './rawInserts.js';
 import { emit, progress, round } from './report.js';
 import { measureSuspendedPhase, type SuspendedPhaseResult } from './suspendedPhase.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
 
-const PARTS = ['baseline', 'throughput', 'memory', 'latency'] as const;
+const PARTS = ['baseline', 'ceiling', 'throughput', 'memory', 'latency'] as const;
 type Part = (typeof PARTS)[number];
 
 /** The sizes of the run: chosen so that the whole run stays well under 5 minutes on the 2-core machine. */
@@ -29,6 +30,7 @@ const PLAN = {
   throughputExecutions: 2000,
   /** per worker process, run before the window (throughput.ts, `warmupExecutions`) */
   throughputWarmupPerWorker: 1000,
+  ceilingWarmup: 500,
   maxConcurrentExecutions: 10,
   runningExecutions: 100,
   suspendedExecutions: 10_000,
@@ -86,6 +88,20 @@ async function main(): Promise<void> {
     baseline = await measureRawInserts({ connections: 10, seconds: PLAN.baselineSeconds });
     emit({ bench: 'rawInsertBaseline', ...baseline });
     progress('raw baseline: done', { transactionsPerSecond: baseline.transactionsPerSecond });
+  }
+
+  const ceiling: CeilingResult[] = [];
+  if (runs('ceiling')) {
+    for (const variant of ['writes', 'claims', 'relay'] as const) {
+      const result = await measureCeiling({
+        variant,
+        executions: PLAN.throughputExecutions,
+        warmupExecutions: PLAN.ceilingWarmup,
+        lanes: PLAN.maxConcurrentExecutions,
+      });
+      ceiling.push(result);
+      emit({ bench: 'persistenceCeiling', ...result });
+    }
   }
 
   const throughput: Record<string, ThroughputResult> = {};
@@ -165,6 +181,17 @@ async function main(): Promise<void> {
       Object.entries(throughput).map(([k, r]) => [
         k,
         { executionsPerSecond: r.executionsPerSecond, durableStepsPerSecond: r.durableStepsPerSecond },
+      ]),
+    ),
+    persistenceCeiling: Object.fromEntries(
+      ceiling.map((r) => [
+        r.variant,
+        {
+          durableStepsPerSecond: r.durableStepsPerSecond,
+          ...(baseline && {
+            shareOfBaseline: round(r.durableStepsPerSecond / baseline.transactionsPerSecond, 3),
+          }),
+        },
       ]),
     ),
     resumeLatencyMs: latency && { p50: latency.p50, p95: latency.p95, p99: latency.p99 },
