@@ -125,9 +125,11 @@ async function runAll(
   let taken = 0;
   let finished = 0;
   let calls = 0;
+  let failure: unknown;
   let wake: () => void = () => {};
   const runs: Promise<void>[] = [];
   while (finished < ids.length) {
+    if (failure !== undefined) throw failure;
     const room = options.lanes - taken;
     if (room > 0) {
       calls++;
@@ -145,7 +147,15 @@ async function runAll(
           taken--;
           wake();
         };
-        runs.push(runOne(c.id, c.epoch, settling).then(() => void finished++));
+        runs.push(
+          runOne(c.id, c.epoch, settling).then(
+            () => void finished++,
+            (error: unknown) => {
+              failure ??= error;
+              wake();
+            },
+          ),
+        );
       }
       if (claimed.length > 0) continue;
     }
