@@ -9,13 +9,20 @@
  * Order: a runner awaits each write before it makes the next one, so one execution never has two writes in
  * flight and batches may commit concurrently (`concurrency`) without reordering an execution's history.
  *
+ * Claims: a batch holding a run's last write (one that gives its lease up) asks the host whether to claim for
+ * the slot it frees (`claimWith`); the claim is then made in the batch's transaction, so that slot is refilled
+ * by the same commit, without a round trip and a commit of its own.
+ *
  * Faults: a transient database error (connection lost, server restarting) retries the whole batch with
  * backoff; any other error retries each write of the batch alone, so one bad write fails only its own caller.
  */
 
+import type { ClaimedExecution } from '../persistence/claim.js';
 import type { Database } from '../persistence/database.js';
 import {
   applyExecutionWrites,
+  applyExecutionWritesAndClaim,
+  type ClaimWithWrites,
   type ExecutionWrite,
   type WriteResult,
 } from '../persistence/executionWrites.js';
@@ -33,6 +40,18 @@ export interface CheckpointWriterOptions {
   /** told after each commit, so the outbox relay publishes promptly */
   onEventsWritten?: () => void;
   log?: { warn(obj: object, msg?: string): void };
+  /**
+   * Asked when a batch holds a write that gives its lease up (a run's last write: its slot frees as it commits).
+   * A claim it returns is made in the batch's transaction; `done` gets what it claimed once that committed, or
+   * undefined when the batch failed.
+   */
+  claimWith?: () => BatchClaim | undefined;
+}
+
+/** A claim riding on a batch, for the room its worker reserved. */
+export interface BatchClaim {
+  claim: ClaimWithWrites;
+  done(claimed: ClaimedExecution[] | undefined): void;
 }
 
 interface Pending {
@@ -109,7 +128,18 @@ export class CheckpointWriter {
 
   private async commitTogether(writes: ExecutionWrite[]): Promise<WriteResult[]> {
     const started = performance.now();
-    const results = await applyExecutionWrites(this.database, writes);
+    const claim = writes.some((w) => w.set.releaseLease) ? this.options.claimWith?.() : undefined;
+    let results: WriteResult[];
+    if (claim) {
+      let claimed: ClaimedExecution[] | undefined;
+      try {
+        ({ results, claimed } = await applyExecutionWritesAndClaim(this.database, writes, claim.claim));
+      } finally {
+        claim.done(claimed);
+      }
+    } else {
+      results = await applyExecutionWrites(this.database, writes);
+    }
     this.options.onCommit?.({ writes: writes.length, durationMs: performance.now() - started });
     return results;
   }

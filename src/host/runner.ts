@@ -91,8 +91,6 @@ export interface RunnerDeps {
   onProgress?: () => void;
   /** told when a retry falls due at a known time, so the host can wake then */
   onRetryScheduled?: (delaySeconds: number) => void;
-  /** told when the run becomes {@link ExecutionRunner.settling} */
-  onSettling?: () => void;
 }
 
 /** A resume taken from the inbox, applied by the next write. */
@@ -183,7 +181,7 @@ export class ExecutionRunner {
 
   /**
    * The run's last write is on its way (it suspends, completes or fails): no step of it starts any more, so its
-   * slot may be filled while that write commits.
+   * slot is free for the claim that write's batch makes (host.ts `claimWithWrite`).
    */
   get settling(): boolean {
     return this.lastWriteSent;
@@ -404,10 +402,7 @@ export class ExecutionRunner {
       withCheckpoint,
       ...(firstSpan && { firstSpan }),
     });
-    if (outcome) {
-      this.lastWriteSent = true;
-      this.deps.onSettling?.();
-    }
+    if (outcome) this.lastWriteSent = true;
     const result = await this.write(write);
     if (!result.ok) {
       this.stopActor('leaseLost');

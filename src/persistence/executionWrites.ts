@@ -8,6 +8,13 @@
  * else: it can never overwrite the new owner's progress. The same statement takes the row lock that intake
  * takes, so an input and a write of one execution never interleave.
  */
+import {
+  type ClaimedExecution,
+  type ClaimedJson,
+  type ClaimOptions,
+  claimedOf,
+  claimLockKey,
+} from './claim.js';
 import type { Database, PreparedStatement } from './database.js';
 import type { ExecutionStatus } from './schema.js';
 
@@ -145,6 +152,48 @@ export async function applyExecutionWrites(
     writes.map((w) => w.executionId),
     batch.touchesInbox,
   ]);
+  return resultsOf(writes, rows);
+}
+
+/** The claim a batch makes for its worker's free room (`claimExecutions` has the rules). */
+export type ClaimWithWrites = Pick<ClaimOptions, 'owner' | 'limit' | 'clusterLimit' | 'leaseSeconds'>;
+
+const WRITE_AND_CLAIM: PreparedStatement = {
+  name: 'prfactory_write_and_claim_1',
+  text: `SELECT prfactory_write_and_claim($1::jsonb, $2::uuid[], $3, $4, $5::integer, $6::integer,
+           $7::double precision, $8::integer, $9) AS answer`,
+};
+
+/**
+ * Applies a batch like {@link applyExecutionWrites} and claims in the same transaction, as a busy worker's claim
+ * (migrations/0011_claim_with_write.ts): for a batch holding a run's last write, whose slot it fills.
+ */
+export async function applyExecutionWritesAndClaim(
+  database: Database,
+  writes: ExecutionWrite[],
+  claim: ClaimWithWrites,
+): Promise<{ results: WriteResult[]; claimed: ClaimedExecution[] }> {
+  const batch = batchOf(writes);
+  const [row] = await database.prepared<{ answer: { written: BatchRow[]; claimed: ClaimedJson[] } }>(
+    WRITE_AND_CLAIM,
+    [
+      batch.json,
+      writes.map((w) => w.executionId),
+      batch.touchesInbox,
+      claim.owner,
+      claim.limit,
+      claim.clusterLimit,
+      claim.leaseSeconds,
+      claimLockKey,
+      database.schema,
+    ],
+  );
+  if (!row) throw new Error('prfactory_write_and_claim returned no row');
+  return { results: resultsOf(writes, row.answer.written), claimed: row.answer.claimed.map(claimedOf) };
+}
+
+/** Each write's result, in the writes' order, from the rows the database wrote (a missing one was fenced out). */
+function resultsOf(writes: ExecutionWrite[], rows: BatchRow[]): WriteResult[] {
   const byId = new Map(rows.map((r) => [r.id, r]));
   return writes.map((w) => {
     const done = byId.get(w.executionId);

@@ -17,6 +17,7 @@ import * as resumeApplied from './migrations/0007_resume_applied.js';
 import * as rejections from './migrations/0008_rejections.js';
 import * as genericPlans from './migrations/0009_generic_plans.js';
 import * as genericClaimPlans from './migrations/0010_generic_claim_plans.js';
+import * as claimWithWrite from './migrations/0011_claim_with_write.js';
 import type { DB } from './schema.js';
 
 /**
@@ -34,6 +35,7 @@ export const migrations: readonly (readonly [name: string, migration: Migration]
   ['0008_rejections', rejections],
   ['0009_generic_plans', genericPlans],
   ['0010_generic_claim_plans', genericClaimPlans],
+  ['0011_claim_with_write', claimWithWrite],
 ];
 
 /** Arbitrary, fixed: serialises migrations of one schema across workers. */

@@ -1,6 +1,6 @@
 /**
  * Claims on real PostgreSQL: priority order, the per-worker and cluster limits with two hosts, and a slot filled
- * while the run that held it commits its last write.
+ * by the transaction of the last write of the run that held it.
  */
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -77,7 +77,7 @@ describe('claims', () => {
     expect(peaks.total).toBeGreaterThanOrEqual(2); // both hosts worked at once
   });
 
-  it('fill the slot of a run whose last write is still committing', async () => {
+  it("a run's last write claims the next execution for its slot, in the same transaction", async () => {
     const runs: { key: string; executionId: string }[] = [];
     const releases: (() => void)[] = [];
     cluster = await startCluster(0);
@@ -86,10 +86,19 @@ describe('claims', () => {
       graphs: [stepsGraph('chain', 1)],
       agents: recordingAgents(['step1'], runs, () => new Promise<void>((release) => releases.push(release))),
     });
+    // The statements the worker sends, by name.
+    const sent: string[] = [];
+    const { database } = worker;
+    const prepared = database.prepared.bind(database);
+    database.prepared = (statement, values) => {
+      sent.push(statement.name);
+      return prepared(statement, values);
+    };
     const a = (await worker.service.start(startBody('chain'), meta)).executionId;
     await eventually("A's step starts", async () => (releases.length === 1 ? true : undefined), 5000, 20);
+    sent.length = 0; // A's own claim
     const b = (await worker.service.start(startBody('chain'), meta)).executionId;
-    // Another transaction holds A's row: A's last write (completed) waits for it as for a slow commit.
+    // Another transaction holds A's row: A's last write (completed) waits for it, and B's claim with it.
     const locker = new pg.Client({
       connectionString: TEST_DATABASE_URL,
       options: `-c search_path=${cluster.schema}`,
@@ -100,18 +109,23 @@ describe('claims', () => {
       await locker.query('SELECT 1 FROM executions WHERE id = $1 FOR UPDATE', [a]);
       releases[0]!();
       await eventually(
-        "B's step starts while A's last write waits",
-        async () => (releases.length === 2 ? true : undefined),
+        "A's last write is sent",
+        async () => (sent.some((name) => name.startsWith('prfactory_write_and_claim')) ? true : undefined),
         5000,
         20,
       );
-      expect((await worker.service.get(a)).status).toBe('running');
-      expect(runs.map((r) => r.executionId)).toEqual([a, b]);
+      // Polls and wake-ups come and go meanwhile (PollIntervalSeconds 0.2): the room is the batch's.
+      await sleep(500);
+      expect((await worker.service.get(b)).status).toBe('pending');
       await locker.query('COMMIT');
     } finally {
       await locker.end();
     }
-    await waitForStatus(worker, a, ['completed']);
+    await eventually("B's step starts", async () => (releases.length === 2 ? true : undefined), 5000, 20);
+    expect((await worker.service.get(a)).status).toBe('completed');
+    expect(runs.map((r) => r.executionId)).toEqual([a, b]);
+    // B was claimed by A's last write, not by a claim of its own.
+    expect(sent.filter((name) => name.startsWith('prfactory_claim'))).toEqual([]);
     releases[1]!();
     await waitForStatus(worker, b, ['completed']);
   });

@@ -32,13 +32,16 @@ describe('migrations', () => {
   });
 
   // A later migration that replaces a function with CREATE OR REPLACE drops its SET clause silently, and every
-  // group commit or claim would be planned again (migrations/0009_generic_plans.ts, 0010_generic_claim_plans.ts).
-  it.each(['prfactory_write_batch', 'prfactory_claim'])('keeps %s on generic plans', async (name) => {
-    const { rows } = await sql<{ config: string[] | null }>`
+  // group commit or claim would be planned again (migrations/0009_generic_plans.ts, 0010, 0011).
+  it.each(['prfactory_write_batch', 'prfactory_claim', 'prfactory_write_and_claim'])(
+    'keeps %s on generic plans',
+    async (name) => {
+      const { rows } = await sql<{ config: string[] | null }>`
       SELECT p.proconfig AS config FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
       WHERE n.nspname = ${schema} AND p.proname = ${name}`.execute(database().db);
-    expect(rows).toEqual([{ config: ['plan_cache_mode=force_generic_plan'] }]);
-  });
+      expect(rows).toEqual([{ config: ['plan_cache_mode=force_generic_plan'] }]);
+    },
+  );
 });
 
 describe('migration downs', () => {
