@@ -262,7 +262,7 @@ export class WorkerHost {
         for (const c of claimed ?? []) {
           if (this.state === 'running') this.run(c);
           // Shutdown began while the batch was in flight: give it back before any step starts.
-          else void handBack(this.deps.database.db, c.id, this.deps.owner, c.epoch);
+          else this.giveBack(c);
         }
         // All the room was taken: there may be more to claim.
         if (claimed?.length === room && this.state === 'running') this.wake();
@@ -274,7 +274,17 @@ export class WorkerHost {
   adopt(claim: ClaimedExecution): void {
     this.reserved--;
     if (this.state === 'running') this.run(claim);
-    else void handBack(this.deps.database.db, claim.id, this.deps.owner, claim.epoch);
+    else this.giveBack(claim);
+  }
+
+  /**
+   * Hands back an execution claimed while this worker began to stop, before any step of it started. If that
+   * fails (the database is away), its lease expires and another worker takes it over.
+   */
+  private giveBack(claim: ClaimedExecution): void {
+    handBack(this.deps.database.db, claim.id, this.deps.owner, claim.epoch).catch((error) =>
+      this.log.warn({ executionId: claim.id, err: (error as Error).message }, 'hand-back failed'),
+    );
   }
 
   /** A slot of {@link reserveForResume} was not used: nothing was claimed. */
