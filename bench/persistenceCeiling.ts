@@ -9,8 +9,9 @@
  * Three variants add the host's other database traffic one at a time, so that the distance between this and
  * the throughput part can be told apart:
  * - `writes`: the executions are leased to the bench up front; only the group commit runs;
- * - `claims`: the executions are claimed with `prfactory_claim` as slots free up (a slot is free once its
- *   execution's last write is sent, as the host does);
+ * - `claims`: the executions are claimed as the host claims them: the batch carrying a run's last write claims
+ *   for the slot it frees (`prfactory_write_and_claim`), a claim of its own (`prfactory_claim`) takes what is
+ *   left;
  * - `relay`: the claims, and the outbox relay marking every event published (through the in-process bus:
  *   the publishing itself, NATS, is left out).
  *
@@ -18,9 +19,9 @@
  * statistics are taken), then `VACUUM ANALYZE`, then the window.
  */
 import { InProcessBus } from '../src/host/bus.js';
-import { CheckpointWriter } from '../src/host/checkpointWriter.js';
+import { type BatchClaim, CheckpointWriter } from '../src/host/checkpointWriter.js';
 import { OutboxRelay } from '../src/host/relay.js';
-import { claimExecutions } from '../src/persistence/claim.js';
+import { type ClaimedExecution, claimExecutions } from '../src/persistence/claim.js';
 import type { Database } from '../src/persistence/database.js';
 import type { ExecutionWrite } from '../src/persistence/executionWrites.js';
 import { silentLogger } from '../src/telemetry/logger.js';
@@ -47,6 +48,7 @@ export interface CeilingResult {
   durableStepsPerSecond: number;
   /** writes per group commit, on average */
   writesPerCommit: number;
+  /** claims of their own (`prfactory_claim`); the rest rode on batches */
   claimCalls: number;
   /** CPU per durable step: the bench process (the client side) and PostgreSQL */
   cpuMsPerStep: { client: number; postgres: number };
@@ -100,72 +102,105 @@ function stepWrite(executionId: string, epoch: number, step: number): ExecutionW
   };
 }
 
-/** Runs `ids` to completion, `lanes` at a time, leased up front (`writes`) or claimed as slots free up. */
-async function runAll(
-  database: Database,
+/** Makes an execution's six writes, one after another; `settling` when its last one is sent. */
+async function runOne(
   writer: CheckpointWriter,
-  ids: string[],
-  options: { lanes: number; claim: boolean },
-): Promise<number> {
-  const runOne = async (id: string, epoch: number, settling: () => void) => {
-    for (let step = 0; step < STEPS; step++) {
-      const written = writer.write(stepWrite(id, epoch, step));
-      if (step === STEPS - 1) settling();
-      if (!(await written).ok) throw new Error(`write of ${id} at epoch ${epoch} fenced out`);
-    }
+  id: string,
+  epoch: number,
+  settling: () => void,
+): Promise<void> {
+  for (let step = 0; step < STEPS; step++) {
+    const written = writer.write(stepWrite(id, epoch, step));
+    if (step === STEPS - 1) settling();
+    if (!(await written).ok) throw new Error(`write of ${id} at epoch ${epoch} fenced out`);
+  }
+}
+
+/** Runs `ids` to completion, `lanes` at a time, leased up front (the `writes` variant). */
+async function runLeased(writer: CheckpointWriter, ids: string[], lanes: number): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < ids.length) await runOne(writer, ids[next++]!, 1, () => {});
   };
-  if (!options.claim) {
-    let next = 0;
-    const lane = async () => {
-      while (next < ids.length) await runOne(ids[next++]!, 1, () => {});
+  await Promise.all(Array.from({ length: lanes }, lane));
+}
+
+/**
+ * The host's slot keeping, cut down to the claims: `lanes` slots; the batch carrying a run's last write claims
+ * for the room that frees (`batchClaim`, the writer's `claimWith`, as host.ts does), and a claim of its own
+ * takes whatever room is left when a run ends or nothing is running.
+ */
+class ClaimedLanes {
+  private taken = 0;
+  private reserved = 0;
+  private finished = 0;
+  private failure: unknown;
+  private wake: () => void = () => {};
+  private readonly runs: Promise<void>[] = [];
+  claimCalls = 0;
+
+  constructor(
+    private readonly database: Database,
+    private readonly writer: CheckpointWriter,
+    private readonly lanes: number,
+  ) {}
+
+  batchClaim(): BatchClaim | undefined {
+    const room = this.lanes - this.taken - this.reserved;
+    if (room <= 0) return undefined;
+    this.reserved += room;
+    return {
+      claim: { owner: OWNER, limit: room, clusterLimit: 1000, leaseSeconds: 30 },
+      done: (claimed) => {
+        this.reserved -= room;
+        for (const c of claimed ?? []) this.start(c);
+        this.wake();
+      },
     };
-    await Promise.all(Array.from({ length: options.lanes }, lane));
-    return 0;
   }
-  let taken = 0;
-  let finished = 0;
-  let calls = 0;
-  let failure: unknown;
-  let wake: () => void = () => {};
-  const runs: Promise<void>[] = [];
-  while (finished < ids.length) {
-    if (failure !== undefined) throw failure;
-    const room = options.lanes - taken;
-    if (room > 0) {
-      calls++;
-      const claimed = await claimExecutions(database, {
-        owner: OWNER,
-        limit: room,
-        clusterLimit: 1000,
-        leaseSeconds: 30,
-        maxRetries: 3,
-        idle: taken === 0,
-      });
-      for (const c of claimed) {
-        taken++;
-        const settling = () => {
-          taken--;
-          wake();
-        };
-        runs.push(
-          runOne(c.id, c.epoch, settling).then(
-            () => void finished++,
-            (error: unknown) => {
-              failure ??= error;
-              wake();
-            },
-          ),
-        );
+
+  /** Claims and runs until `count` executions have completed. */
+  async runUntil(count: number): Promise<void> {
+    while (this.finished < count) {
+      if (this.failure !== undefined) throw this.failure;
+      const room = this.lanes - this.taken - this.reserved;
+      if (room > 0) {
+        this.claimCalls++;
+        const claimed = await claimExecutions(this.database, {
+          owner: OWNER,
+          limit: room,
+          clusterLimit: 1000,
+          leaseSeconds: 30,
+          maxRetries: 3,
+          idle: this.taken === 0,
+        });
+        for (const c of claimed) this.start(c);
+        if (claimed.length > 0) continue;
       }
-      if (claimed.length > 0) continue;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, 50);
+      });
     }
-    await new Promise<void>((resolve) => {
-      wake = resolve;
-      setTimeout(resolve, 50);
-    });
+    await Promise.all(this.runs);
   }
-  await Promise.all(runs);
-  return calls;
+
+  private start(claimed: ClaimedExecution): void {
+    this.taken++;
+    const settling = () => void this.taken--;
+    this.runs.push(
+      runOne(this.writer, claimed.id, claimed.epoch, settling).then(
+        () => {
+          this.finished++;
+          this.wake();
+        },
+        (error: unknown) => {
+          this.failure ??= error;
+          this.wake();
+        },
+      ),
+    );
+  }
 }
 
 export async function measureCeiling(options: CeilingOptions): Promise<CeilingResult> {
@@ -191,13 +226,25 @@ export async function measureCeiling(options: CeilingOptions): Promise<CeilingRe
       variant === 'relay'
         ? new OutboxRelay(database.db, database.schema, new InProcessBus(), silentLogger(), 'bench')
         : undefined;
+    let lanesNow: ClaimedLanes | undefined;
     const writer = new CheckpointWriter(database, {
       onCommit: ({ writes }) => {
         commits.count++;
         commits.writes += writes;
       },
       onEventsWritten: () => relay?.notify(),
+      claimWith: () => lanesNow?.batchClaim(),
     });
+    // One phase (the warm-up, then the window) of `ids`, claimed or leased up front.
+    const runPhase = async (ids: string[]): Promise<number> => {
+      if (!claim) {
+        await runLeased(writer, ids, lanes);
+        return 0;
+      }
+      lanesNow = new ClaimedLanes(database, writer, lanes);
+      await lanesNow.runUntil(ids.length);
+      return lanesNow.claimCalls;
+    };
     relay?.start();
     try {
       // The window's executions wait until the warm-up is done.
@@ -206,7 +253,7 @@ export async function measureCeiling(options: CeilingOptions): Promise<CeilingRe
           `UPDATE executions SET run_at = now() + interval '1 hour' WHERE id = ANY($1)`,
           [ids],
         );
-      await runAll(database, writer, warmupIds, { lanes, claim });
+      await runPhase(warmupIds);
       await target.vacuum();
       if (claim) await target.pool.query('UPDATE executions SET run_at = now() WHERE id = ANY($1)', [ids]);
       commits.count = 0;
@@ -214,7 +261,7 @@ export async function measureCeiling(options: CeilingOptions): Promise<CeilingRe
       progress(`ceiling ${variant}: ${executions} executions, ${lanes} at a time`);
       const cpu = watchCpu([]);
       const started = performance.now();
-      const claimCalls = await runAll(database, writer, ids, { lanes, claim });
+      const claimCalls = await runPhase(ids);
       const seconds = (performance.now() - started) / 1000;
       const use = cpu();
       const steps = executions * STEPS;
