@@ -466,7 +466,9 @@ export class WorkerHost {
       this.log.warn({ executionId, alone: true }, 'taken over from a worker whose lease expired');
     }
     void runner.done.then((outcome) => {
-      this.runners.delete(executionId);
+      // A suspension that found a resume kept meanwhile makes the execution pending again, and the batch that
+      // wrote it may have claimed it in the same transaction: then a new run holds this id already.
+      if (this.runners.get(executionId) === runner) this.runners.delete(executionId);
       this.endIsolation(executionId);
       this.log.debug({ executionId, outcome }, 'run ended');
       this.deps.onRunEnd?.({ executionId, outcome });

@@ -99,6 +99,40 @@ describe('inputs', () => {
     );
   });
 
+  // The write that suspends it finds the resume kept and makes it pending again; the batch carrying that write
+  // claims it back in the same transaction, so the new run starts while the old one is still finishing. The new
+  // run must be the one the host keeps (and renews the lease of): a lost lease would run `after` twice.
+  it('a resume kept while its execution suspends is run by a run that keeps its lease', async () => {
+    const runs: { key: string; executionId: string }[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    cluster = await startCluster(1, {
+      config: { AgentHost: { LeaseSeconds: 1, PollIntervalSeconds: 0.2 } },
+      graphs: [gateGraph()],
+      agents: recordingAgents(['before', 'after'], runs, async (key) => {
+        if (key === 'before') await released;
+        // three lease lengths: renewed every third of one, or taken over
+        if (key === 'after') await new Promise((r) => setTimeout(r, 3000));
+      }),
+    });
+    const worker = cluster.workers[0]!;
+    const { executionId } = await worker.service.start(startBody('gate'), meta);
+    await waitForStatus(worker, executionId, ['running']);
+    await worker.service.resume(
+      executionId,
+      { eventId: randomUUID(), tenantId: 'acme', type: 'answers_received', answers: { q1: 'early' } },
+      meta,
+    );
+    release();
+    const done = await waitForStatus(worker, executionId, ['completed'], 15_000);
+    expect(runs.filter((r) => r.key === 'after')).toHaveLength(1);
+    expect(done.attempts).toBe(0);
+    const kinds = (await worker.service.eventsAfter(executionId, 0)).map((e) => e.kind);
+    expect(kinds).not.toContain('retrying');
+  });
+
   it('wrong tenant, unknown execution, an event not accepted and a malformed body are refused and change nothing', async () => {
     const { worker, executionId, before } = await suspendedGate();
     const resume = (extra: Record<string, unknown>) => ({
