@@ -15,6 +15,19 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
   throw new Error('expected a refusal');
 }
 
+/** Agents of the `gate` graph whose `before` step waits for `release()`; `after` runs `after` when given. */
+function gateAgentsHeldBefore(runs: { key: string; executionId: string }[], after?: () => Promise<unknown>) {
+  let release!: () => void;
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
+  const agents = recordingAgents(['before', 'after'], runs, async (key) => {
+    if (key === 'before') await released;
+    if (key === 'after') await after?.();
+  });
+  return { agents, release };
+}
+
 describe('inputs', () => {
   let cluster: TestCluster | undefined;
   afterEach(async () => {
@@ -68,16 +81,8 @@ describe('inputs', () => {
 
   it('a resume that arrives while the execution runs towards its wait is applied once when it gets there', async () => {
     const runs: { key: string; executionId: string }[] = [];
-    let release!: () => void;
-    const released = new Promise<void>((r) => {
-      release = r;
-    });
-    cluster = await startCluster(1, {
-      graphs: [gateGraph()],
-      agents: recordingAgents(['before', 'after'], runs, async (key) => {
-        if (key === 'before') await released;
-      }),
-    });
+    const { agents, release } = gateAgentsHeldBefore(runs);
+    cluster = await startCluster(1, { graphs: [gateGraph()], agents });
     const worker = cluster.workers[0]!;
     const { executionId } = await worker.service.start(startBody('gate'), meta);
     await waitForStatus(worker, executionId, ['running']);
@@ -104,18 +109,12 @@ describe('inputs', () => {
   // run must be the one the host keeps (and renews the lease of): a lost lease would run `after` twice.
   it('a resume kept while its execution suspends is run by a run that keeps its lease', async () => {
     const runs: { key: string; executionId: string }[] = [];
-    let release!: () => void;
-    const released = new Promise<void>((r) => {
-      release = r;
-    });
+    // `after` lasts three lease lengths: its lease is renewed every third of one, or it is taken over
+    const { agents, release } = gateAgentsHeldBefore(runs, () => new Promise((r) => setTimeout(r, 3000)));
     cluster = await startCluster(1, {
       config: { AgentHost: { LeaseSeconds: 1, PollIntervalSeconds: 0.2 } },
       graphs: [gateGraph()],
-      agents: recordingAgents(['before', 'after'], runs, async (key) => {
-        if (key === 'before') await released;
-        // three lease lengths: renewed every third of one, or taken over
-        if (key === 'after') await new Promise((r) => setTimeout(r, 3000));
-      }),
+      agents,
     });
     const worker = cluster.workers[0]!;
     const { executionId } = await worker.service.start(startBody('gate'), meta);
