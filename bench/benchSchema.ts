@@ -33,11 +33,15 @@ export interface BenchSchema {
   vacuum(): Promise<void>;
   /** executions by status */
   countByStatus(): Promise<Record<string, number>>;
-  /** polls until `predicate` holds for the counts by status; throws after `timeoutMs` */
+  /**
+   * Polls until `predicate` holds for the counts by status, every `everyMs` (100 by default); throws after
+   * `timeoutMs`. Each poll reads the whole `executions` table, on the cores being measured.
+   */
   waitForCounts(
     what: string,
     predicate: (counts: Record<string, number>) => boolean,
     timeoutMs: number,
+    everyMs?: number,
   ): Promise<Record<string, number>>;
   cleanup(): Promise<void>;
 }
@@ -86,13 +90,13 @@ export async function createBenchSchema(prefix: string): Promise<BenchSchema> {
       await pool.query('VACUUM ANALYZE executions, checkpoints, inbox, outbox');
     },
     countByStatus,
-    async waitForCounts(what, predicate, timeoutMs) {
+    async waitForCounts(what, predicate, timeoutMs, everyMs = 100) {
       const deadline = Date.now() + timeoutMs;
       let counts: Record<string, number> = {};
       while (Date.now() < deadline) {
         counts = await countByStatus();
         if (predicate(counts)) return counts;
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, everyMs));
       }
       throw new Error(
         `${what}: not within ${timeoutMs} ms (executions by status: ${JSON.stringify(counts)})`,
