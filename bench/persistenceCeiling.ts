@@ -224,7 +224,7 @@ export async function measureCeiling(options: CeilingOptions): Promise<CeilingRe
     const commits = { count: 0, writes: 0 };
     const relay =
       variant === 'relay'
-        ? new OutboxRelay(database.db, database.schema, new InProcessBus(), silentLogger(), 'bench')
+        ? new OutboxRelay(database, new InProcessBus(), silentLogger(), 'bench')
         : undefined;
     let lanesNow: ClaimedLanes | undefined;
     const writer = new CheckpointWriter(database, {

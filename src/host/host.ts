@@ -94,13 +94,7 @@ export class WorkerHost {
 
   constructor(private readonly deps: HostDeps) {
     this.log = deps.log.child({ component: 'host', worker: deps.owner });
-    this.relay = new OutboxRelay(
-      deps.database.db,
-      deps.database.schema,
-      deps.bus,
-      deps.log,
-      deps.config.Nats.SubjectPrefix,
-    );
+    this.relay = new OutboxRelay(deps.database, deps.bus, deps.log, deps.config.Nats.SubjectPrefix);
     this.agentRuntime = {
       agents: deps.agents,
       ports: deps.ports,

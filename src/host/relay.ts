@@ -1,18 +1,17 @@
 /**
  * The outbox relay: publishes the lifecycle events that runners and intake wrote, at least once and in `seq`
  * order per execution, and the refusal notices of dropped resumes (`rejections`), then marks them published.
- * One relay of the cluster publishes at a time (an advisory lock), so two workers never interleave one
- * execution's events. It runs when told that events were written, and every `intervalMs` as a safety net (a
+ * One relay of the cluster publishes at a time (an advisory lock held by its session for the pass), so two
+ * workers never interleave one execution's events. It runs when told that events were written, and every `intervalMs` as a safety net (a
  * crash between commit and publish, another worker's events).
  */
-import type { Kysely } from 'kysely';
+import type { Database } from '../persistence/database.js';
 import {
   markPublished,
   type OutboxEvent,
   type PendingRejection,
   takeUnpublished,
 } from '../persistence/outbox.js';
-import type { DB } from '../persistence/schema.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Bus } from './bus.js';
 import type { LifecycleEvent } from './events.js';
@@ -29,8 +28,7 @@ export class OutboxRelay {
   private retryAt = 0;
 
   constructor(
-    private readonly db: Kysely<DB>,
-    private readonly schema: string,
+    private readonly database: Database,
     private readonly bus: Bus,
     private readonly log: Logger,
     /** `Nats.SubjectPrefix`: a refusal notice names the subject of the resume it refuses */
@@ -51,7 +49,7 @@ export class OutboxRelay {
   }
 
   /**
-   * Events were written: publish soon. A pass is a transaction of four round trips; under load (the last pass
+   * Events were written: publish soon. A pass is two round trips and the publishes; under load (the last pass
    * carried at least `busyEvents` events) passes are spaced `minIntervalMs` apart, start to start, and calls in
    * between or during a pass coalesce into the next one, so that one pass carries many executions' events.
    * Otherwise the pass starts `debounceMs` after the call: a lone event (a resume on a quiet cluster) is not
@@ -110,20 +108,23 @@ export class OutboxRelay {
   }
 
   /**
-   * One transaction: take what is unpublished, publish it, mark it. Returns how many rows it took (of either
-   * kind, at most `batchSize` of each).
+   * On one connection: take the relay lock and what is unpublished, publish it, mark it and release the lock.
+   * Returns how many rows it took (of either kind, at most `batchSize` of each). A database failure closes the
+   * connection, which releases the lock.
    */
   private async pass(): Promise<number> {
     const limit = this.options.batchSize ?? 500;
-    const { taken, failure } = await this.db.transaction().execute(async (trx) => {
-      const { events, rejections } = await takeUnpublished(trx, this.schema, limit);
+    const { schema } = this.database;
+    const { taken, failure } = await this.database.withSession(async (session) => {
+      const { events, rejections } = await takeUnpublished(session, schema, limit);
+      // Nothing taken: the lock is not held (another relay has it, or it was released with the empty answer).
       if (events.length === 0 && rejections.length === 0) return { taken: 0, failure: undefined };
       const [inOrder, notices] = await Promise.all([
         this.publishInOrder(events),
         this.publishRejections(rejections),
       ]);
       // What was published is marked even when another publish failed: it is not published twice.
-      await markPublished(trx, inOrder.published, notices.published);
+      await markPublished(session, schema, inOrder.published, notices.published);
       return {
         taken: Math.max(events.length, rejections.length),
         failure: inOrder.failure ?? notices.failure,

@@ -21,9 +21,26 @@ export interface Database {
    * of a busy worker's CPU).
    */
   prepared<R>(statement: PreparedStatement, values: readonly unknown[]): Promise<R[]>;
+  /**
+   * Runs `work` on one connection held for its whole duration, for state that spans its statements (the outbox
+   * relay's session-level advisory lock). When `work` fails, the connection is closed instead of returned to
+   * the pool, so that no session state outlives the work that failed. (PGlite has a single session: there the
+   * session's advisory locks are released instead.)
+   */
+  withSession<T>(work: (session: Session) => Promise<T>): Promise<T>;
   /** true when a trivial query answers; used by /readyz */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** One connection's statements, in order (see {@link Database.withSession}). */
+export interface Session {
+  prepared<R>(statement: PreparedStatement, values: readonly unknown[]): Promise<R[]>;
+  /**
+   * Statements run in order, stopping at the first error. On PostgreSQL they go as one message (the simple
+   * protocol, one round trip): no parameters, so every value in them must be a literal the caller made safe.
+   */
+  script(statements: readonly string[]): Promise<void>;
 }
 
 /** A hot query's text with `$n` parameters, and the name it is prepared under on each connection. */
@@ -81,6 +98,24 @@ export async function openDatabase(config: Config['Database'], log?: DatabaseLog
       schema,
       prepared: async <R>({ name, text }: PreparedStatement, values: readonly unknown[]) =>
         (await pool.query({ name, text, values: [...values] })).rows as R[],
+      withSession: async (work) => {
+        const client = await pool.connect();
+        let result: Awaited<ReturnType<typeof work>>;
+        try {
+          result = await work({
+            prepared: async ({ name, text }, values) =>
+              (await client.query({ name, text, values: [...values] })).rows,
+            script: async (statements) => {
+              await client.query(statements.join(';\n'));
+            },
+          });
+        } catch (error) {
+          client.release(error instanceof Error ? error : new Error(String(error)));
+          throw error;
+        }
+        client.release();
+        return result;
+      },
       ping: () => ping(db),
       close: () => db.destroy(),
     };
@@ -89,12 +124,32 @@ export async function openDatabase(config: Config['Database'], log?: DatabaseLog
   const pglite = await PGlite.create(config.DataDirectory);
   await pglite.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}";`);
   const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+  const prepared = async <R>({ text }: PreparedStatement, values: readonly unknown[]) =>
+    (await db.executeQuery<R>(CompiledQuery.raw(text, [...values]))).rows as R[];
   return {
     db,
     kind: 'pglite',
     schema,
-    prepared: async <R>({ text }: PreparedStatement, values: readonly unknown[]) =>
-      (await db.executeQuery<R>(CompiledQuery.raw(text, [...values]))).rows as R[],
+    prepared,
+    // kysely's PGlite driver hands its one connection to one caller at a time: held here for the whole work.
+    withSession: (work) =>
+      db.connection().execute(async (connection) => {
+        const run = async (text: string, values: readonly unknown[] = []) =>
+          (await connection.executeQuery(CompiledQuery.raw(text, [...values]))).rows;
+        try {
+          return await work({
+            prepared: async <R>({ text }: PreparedStatement, values: readonly unknown[]) =>
+              (await run(text, values)) as R[],
+            script: async (statements) => {
+              for (const statement of statements) await run(statement);
+            },
+          });
+        } catch (error) {
+          await run('ROLLBACK').catch(() => {});
+          await run('SELECT pg_advisory_unlock_all()').catch(() => {});
+          throw error;
+        }
+      }),
     ping: () => ping(db),
     close: async () => {
       await db.destroy();

@@ -18,6 +18,7 @@ import * as rejections from './migrations/0008_rejections.js';
 import * as genericPlans from './migrations/0009_generic_plans.js';
 import * as genericClaimPlans from './migrations/0010_generic_claim_plans.js';
 import * as claimWithWrite from './migrations/0011_claim_with_write.js';
+import * as relaySession from './migrations/0012_relay_session.js';
 import type { DB } from './schema.js';
 
 /**
@@ -36,6 +37,7 @@ export const migrations: readonly (readonly [name: string, migration: Migration]
   ['0009_generic_plans', genericPlans],
   ['0010_generic_claim_plans', genericClaimPlans],
   ['0011_claim_with_write', claimWithWrite],
+  ['0012_relay_session', relaySession],
 ];
 
 /** Arbitrary, fixed: serialises migrations of one schema across workers. */

@@ -3,6 +3,7 @@
  * published afterwards by the relay. The table is also the event log the SSE stream replays from.
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
+import type { PreparedStatement, Session } from './database.js';
 import type { DB } from './schema.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -38,44 +39,23 @@ interface UnpublishedRow {
   at: Date | null;
 }
 
+const TAKE: PreparedStatement = {
+  name: 'prfactory_relay_take',
+  text: 'SELECT * FROM prfactory_relay_take($1, $2, $3)',
+};
+
 /**
- * Takes the relay lock for this transaction and reads what waits to be published — lifecycle events in
- * (execution, seq) order and refusal notices — in one round trip. The lock is a CTE, evaluated once (as a plain
- * condition a volatile function runs for every row); both reads are empty when another relay holds it. A
- * bigserial id is no order (ids commit out of order); per-execution `seq` is, because it is assigned under the
- * execution's row lock.
- *
- * The same CTE makes the pass commit without waiting for its WAL flush (`synchronous_commit` off for this
- * transaction only): the pass writes nothing but `published_at`, and a mark lost in a crash means a re-publish,
- * which `Nats-Msg-Id` (and each event's `seq`) make harmless. Its flush then no longer queues in front of the
- * checkpoints' own.
+ * Takes the cluster's relay lock for this session and reads what waits to be published — lifecycle events in
+ * (execution, seq) order and refusal notices, at most `limit` of each — in one round trip
+ * (migrations/0012_relay_session.ts). Both lists are empty when another relay holds the lock, and then, as when
+ * nothing waits, the lock is not held; otherwise it is, until {@link markPublished}.
  */
 export async function takeUnpublished(
-  trx: Transaction<DB>,
+  session: Session,
   schema: string,
   limit: number,
 ): Promise<{ events: OutboxEvent[]; rejections: PendingRejection[] }> {
-  const { rows } = await sql<UnpublishedRow>`
-    WITH relay_lock AS (
-      SELECT pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}, hashtext(${schema})) AS held,
-             set_config('synchronous_commit', 'off', true) AS sync
-    ), events AS (
-      SELECT 'event' AS what, o.id, o.execution_id, o.seq, o.payload,
-             NULL::text AS message_id, NULL::text AS reason, NULL::timestamptz AS at
-      FROM relay_lock, outbox AS o
-      WHERE relay_lock.held AND o.published_at IS NULL
-      ORDER BY o.execution_id, o.seq
-      LIMIT ${limit}
-    ), refused AS (
-      SELECT 'rejected' AS what, r.id, r.execution_id, 0 AS seq, NULL::jsonb AS payload,
-             r.message_id, r.reason, r.created_at AS at
-      FROM relay_lock, rejections AS r
-      WHERE relay_lock.held AND r.published_at IS NULL
-      ORDER BY r.id
-      LIMIT ${limit}
-    )
-    SELECT * FROM events UNION ALL SELECT * FROM refused
-    ORDER BY what, execution_id, seq, id`.execute(trx);
+  const rows = await session.prepared<UnpublishedRow>(TAKE, [RELAY_LOCK_KEY, schema, limit]);
   const events: OutboxEvent[] = [];
   const rejections: PendingRejection[] = [];
   for (const r of rows) {
@@ -94,16 +74,46 @@ export async function takeUnpublished(
   return { events, rejections };
 }
 
-/** Marks what a pass published: lifecycle events by outbox id, refusal notices by rejection id. */
+/**
+ * Marks what a pass published (lifecycle events by outbox id, refusal notices by rejection id), commits, and
+ * only then releases the relay lock {@link takeUnpublished} took: one round trip, so the next relay to take the
+ * lock reads these rows as published.
+ *
+ * The marks commit without waiting for their WAL flush (`synchronous_commit` off for this transaction only): a
+ * mark lost in a crash means a re-publish, which `Nats-Msg-Id` (and each event's `seq`) make harmless. Their
+ * flush then does not queue in front of the checkpoints' own.
+ */
 export async function markPublished(
-  trx: Transaction<DB>,
-  eventIds: number[],
-  rejectionIds: number[],
+  session: Session,
+  schema: string,
+  eventIds: readonly number[],
+  rejectionIds: readonly number[],
 ): Promise<void> {
-  if (eventIds.length === 0 && rejectionIds.length === 0) return;
-  await sql`
-    WITH events AS (UPDATE outbox SET published_at = now() WHERE id = ANY(${eventIds}::bigint[]))
-    UPDATE rejections SET published_at = now() WHERE id = ANY(${rejectionIds}::bigint[])`.execute(trx);
+  const statements = ['BEGIN', 'SET LOCAL synchronous_commit = off'];
+  if (eventIds.length > 0) {
+    statements.push(`UPDATE outbox SET published_at = now() WHERE id = ANY(${bigintArray(eventIds)})`);
+  }
+  if (rejectionIds.length > 0) {
+    statements.push(
+      `UPDATE rejections SET published_at = now() WHERE id = ANY(${bigintArray(rejectionIds)})`,
+    );
+  }
+  statements.push('COMMIT', `SELECT pg_advisory_unlock(${RELAY_LOCK_KEY}, hashtext(${textLiteral(schema)}))`);
+  await session.script(statements);
+}
+
+/** An array literal of ids (the script has no parameters): only safe integers get in. */
+function bigintArray(ids: readonly number[]): string {
+  for (const id of ids) {
+    if (!Number.isSafeInteger(id)) throw new TypeError(`not a row id: ${id}`);
+  }
+  return `ARRAY[${ids.join(',')}]::bigint[]`;
+}
+
+/** A string literal (standard_conforming_strings, on since PostgreSQL 9.1): quotes doubled, no NUL. */
+function textLiteral(value: string): string {
+  if (value.includes('\0')) throw new TypeError('a text literal cannot hold NUL');
+  return `'${value.replaceAll("'", "''")}'`;
 }
 
 export async function eventsAfter(
