@@ -7,12 +7,12 @@
  * (its connection does not receive its own publishes), and `onEvent` listeners (the SSE stream) get the events
  * this worker published. Events another worker published reach the SSE stream through the outbox table.
  */
-import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { type Bus, InProcessBus, type WakeHint } from '../../host/bus.js';
 import type { LifecycleEvent, RejectedInput } from '../../host/events.js';
 import type { Logger } from '../../telemetry/logger.js';
+import { AckedPublisher } from './ackedPublisher.js';
 import { messageOf, NatsTransportError } from './errors.js';
 import type { NatsNames } from './names.js';
 
@@ -37,17 +37,16 @@ export function rejectedMessageId(notice: Pick<RejectedInput, 'subject' | 'messa
 export class NatsBus implements Bus {
   private readonly local = new InProcessBus();
   private readonly wakeSubscription: Subscription;
-  private readonly publishTimeoutMs: number;
+  private readonly publisher: AckedPublisher;
   private closed = false;
 
   constructor(
     private readonly nc: NatsConnection,
-    private readonly js: JetStreamClient,
     private readonly names: NatsNames,
     private readonly log: Logger,
     options: NatsBusOptions = {},
   ) {
-    this.publishTimeoutMs = options.publishTimeoutMs ?? 5000;
+    this.publisher = new AckedPublisher(nc, options.publishTimeoutMs ?? 5000);
     this.wakeSubscription = nc.subscribe(names.wake, {
       callback: (error, msg) => {
         if (!error) this.local.wake(this.hintOf(msg.data));
@@ -106,13 +105,14 @@ export class NatsBus implements Bus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.publisher.close();
     if (!this.nc.isClosed()) this.wakeSubscription.unsubscribe();
     await this.local.close();
   }
 
   private async publish(subject: string, payload: object, msgID: string): Promise<void> {
     try {
-      await this.js.publish(subject, JSON.stringify(payload), { msgID, timeout: this.publishTimeoutMs });
+      await this.publisher.publish(subject, JSON.stringify(payload), msgID);
     } catch (error) {
       throw new NatsTransportError(
         'NATS_PUBLISH_FAILED',

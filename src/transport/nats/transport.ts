@@ -54,7 +54,7 @@ export async function createNatsTransport(
   const link = await connectNats({ ...Nats, Url: Nats.Url }, `prfactory-worker ${context.name}`, log);
   const timeout = context.options?.publishTimeoutMs ?? 5000;
   const js = jetstream(link.nc, { timeout });
-  const bus = new NatsBus(link.nc, js, names, log, { publishTimeoutMs: timeout });
+  const bus = new NatsBus(link.nc, names, log, { publishTimeoutMs: timeout });
   const ensure = async () => {
     const jsm = await jetstreamManager(link.nc, { timeout });
     await ensureStreams(jsm, names, { eventRetentionDays: Nats.EventRetentionDays }, log);

@@ -159,7 +159,7 @@ describe('NATS events', () => {
     expect(live).toEqual(outbox.get(gates[0]!));
 
     // a re-publish after a crash (same execution and seq) is dropped by the broker
-    const bus = new NatsBus(client.nc, client.js, names, silentLogger());
+    const bus = new NatsBus(client.nc, names, silentLogger());
     await bus.publishEvent(outbox.get(chains[0]!)![0]!);
     expect((await client.jsm.streams.info(names.eventsStream)).state.messages).toBe(stream.length);
     await bus.close();
