@@ -361,7 +361,7 @@ export class ExecutionRunner {
     this.lastPersistedJson = json;
     const drops = this.pendingDrops;
     this.pendingDrops = [];
-    this.enqueue(() => this.persist(settled, drops));
+    this.enqueue(() => this.persist({ ...settled, persistedJson: json }, drops));
   }
 
   private write(write: ExecutionWrite): Promise<WriteResult> {

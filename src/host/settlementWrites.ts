@@ -20,6 +20,8 @@ type View = ReturnType<typeof viewOf>;
 
 export interface SettledState {
   persisted: PersistedSnapshot;
+  /** `persisted` as JSON, when it was serialized already */
+  persistedJson?: string;
   state: string;
   settlement: Settlement;
   view: View;
@@ -62,6 +64,7 @@ export function checkpointWrite(
         state,
         waiting: settlement.kind === 'waiting',
         snapshot: settled.persisted,
+        ...(settled.persistedJson !== undefined && { snapshotJson: settled.persistedJson }),
       },
     }),
     set: {
