@@ -2,8 +2,8 @@
  * The outbox relay: publishes the lifecycle events that runners and intake wrote, at least once and in `seq`
  * order per execution, and the refusal notices of dropped resumes (`rejections`), then marks them published.
  * One relay of the cluster publishes at a time (an advisory lock held by its session for the pass), so two
- * workers never interleave one execution's events. It runs when told that events were written, and every `intervalMs` as a safety net (a
- * crash between commit and publish, another worker's events).
+ * workers never interleave one execution's events. It runs when told that events were written, and every
+ * `intervalMs` as a safety net (a crash between commit and publish, another worker's events).
  */
 import type { Database } from '../persistence/database.js';
 import {

@@ -143,7 +143,7 @@ describe('worker processes on NATS', () => {
   }, 240_000);
 
   it('one of 3 processes SIGKILLed while 100 executions run: all 100 complete, only interrupted steps ran twice', async () => {
-    const { processes, count, stepRuns } = await startThree({
+    const { processes, count, stepRuns, repeatedSteps } = await startThree({
       stepMs: 500,
       maxConcurrentExecutions: 40,
       maxConcurrentWorkflows: 150,
@@ -170,13 +170,25 @@ describe('worker processes on NATS', () => {
     const times = new Map<string, number>();
     for (const r of runs)
       times.set(`${r.execution_id}:${r.step}`, (times.get(`${r.execution_id}:${r.step}`) ?? 0) + 1);
+    const wrong: string[] = [];
     for (const id of ids) {
       for (const step of ['step1', 'step2', 'step3']) {
         const n = times.get(`${id}:${step}`) ?? 0;
         // a step the kill interrupted ran again on a survivor; nothing else ran twice
-        expect(n, `${id} ${step}`).toBeGreaterThanOrEqual(1);
-        expect(n, `${id} ${step}`).toBeLessThanOrEqual(onVictim.has(id) ? 2 : 1);
+        if (n < 1 || n > (onVictim.has(id) ? 2 : 1)) wrong.push(`${id} ${step}: ${n} runs`);
       }
+    }
+    if (wrong.length > 0) {
+      // What happened to them, and what the survivors warned about (a lease lost to a starved event loop?)
+      const survivors = processes.filter((p) => p !== victim);
+      const warnings = survivors.flatMap((p) =>
+        p.logs.filter((l) => l.level >= 40).map((l) => ({ worker: p.workerId, ...l })),
+      );
+      const repeated = (await repeatedSteps()).filter((r) => !onVictim.has(r.execution_id));
+      expect(
+        wrong,
+        JSON.stringify({ victim: victim.workerId, repeated, warnings: warnings.slice(0, 30) }),
+      ).toEqual([]);
     }
     await expectEventsPublished(ids);
   }, 240_000);

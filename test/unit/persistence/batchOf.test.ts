@@ -2,7 +2,7 @@
  * The group commit's batch text: a snapshot the runner serialized already is spliced in as it is, and the batch
  * reads back exactly as if every snapshot had been serialized with its row.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { batchOf, type ExecutionWrite } from '../../../src/persistence/executionWrites.js';
 
 function write(executionId: string, snapshot: Record<string, unknown>, withJson: boolean): ExecutionWrite {
@@ -25,6 +25,15 @@ function write(executionId: string, snapshot: Record<string, unknown>, withJson:
 }
 
 describe('batchOf', () => {
+  // The events' `at` is the batch's clock: both batches of a comparison must be made at the same instant.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-11-27T22:00:00.000Z'));
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('splices serialized snapshots in and reads back as if it had serialized them itself', () => {
     const snapshots = [
       { status: 'active', value: 'step2', context: { text: 'quote " and \\ and \u2028', n: [1, 2] } },
