@@ -45,6 +45,9 @@ import {
 import { OutboxRelay } from './relay.js';
 import { ExecutionRunner, type RunnerDeps, type RunOutcome } from './runner.js';
 
+/** A lease whose row was locked at renewal is renewed again this much later (a batch holds rows for ms). */
+const LEASE_RETRY_MS = 25;
+
 export type HostState = 'created' | 'running' | 'draining' | 'stopped';
 
 export interface HostDeps {
@@ -496,18 +499,25 @@ export class WorkerHost {
     timer.unref();
   }
 
+  /**
+   * Renews the leases of every run, then, a few times within a third of LeaseSeconds, those whose rows were
+   * locked at that moment (a write of theirs in flight: the renewal never waits for a row lock, see
+   * `renewLeases`).
+   */
   private async renewLeases(): Promise<void> {
-    if (this.runners.size === 0) return;
-    const held = [...this.runners.values()].map((r) => ({ id: r.executionId, epoch: r.epoch }));
-    const still = await renewLeases(
-      this.deps.database.db,
-      this.deps.owner,
-      held,
-      this.deps.config.AgentHost.LeaseSeconds,
-    );
-    for (const runner of this.runners.values()) {
-      // A run that just settled released its lease itself; only a run still going can have lost it.
-      if (!still.has(runner.executionId)) runner.checkLeaseLost();
+    const { LeaseSeconds } = this.deps.config.AgentHost;
+    const until = performance.now() + (LeaseSeconds * 1000) / 3;
+    let runners = [...this.runners.values()];
+    while (runners.length > 0) {
+      const held = runners.map((r) => ({ id: r.executionId, epoch: r.epoch }));
+      const { renewed, busy } = await renewLeases(this.deps.database.db, this.deps.owner, held, LeaseSeconds);
+      for (const runner of runners) {
+        // A run that just settled released its lease itself; only a run still going can have lost it.
+        if (!renewed.has(runner.executionId) && !busy.has(runner.executionId)) runner.checkLeaseLost();
+      }
+      if (busy.size === 0 || this.state === 'stopped' || performance.now() >= until) return;
+      await new Promise((resolve) => setTimeout(resolve, LEASE_RETRY_MS));
+      runners = runners.filter((r) => busy.has(r.executionId) && this.runners.get(r.executionId) === r);
     }
   }
 
