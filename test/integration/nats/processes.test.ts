@@ -114,8 +114,10 @@ describe('worker processes on NATS', () => {
       maxConcurrentExecutions: 20,
       // Nobody is killed here, so no lease may expire: with the kill test's 2 s, a worker starved for 1.3 s by
       // the rest of a parallel test run is taken for dead and its step runs again elsewhere — the take-over
-      // working, not a step run twice by mistake. Once in CI this test saw 902 runs, cause unrecorded (a
-      // take-over is the likeliest); the assertion below now says which steps, why, and what the workers warned.
+      // working, not a step run twice by mistake. Once in CI this test saw 902 runs, cause unrecorded; the
+      // likeliest, found later in the server log: a lease renewal deadlocked with a batch and was aborted (fixed:
+      // the renewal no longer waits for row locks). The assertion below says which steps, why, and what the
+      // workers warned.
       leaseSeconds: 10,
     });
     const ids = await publishStarts(300);
