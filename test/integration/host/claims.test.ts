@@ -1,6 +1,6 @@
 /**
- * Claims on real PostgreSQL: priority order, the per-worker and cluster limits with two hosts, and a slot filled
- * by the transaction of the last write of the run that held it.
+ * Claims on real PostgreSQL: priority order, the per-worker and cluster limits with two hosts, a slot filled by
+ * the transaction of the last write of the run that held it, and a lease renewed as soon as its row is free.
  */
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -128,5 +128,56 @@ describe('claims', () => {
     expect(sent.filter((name) => name.startsWith('prfactory_claim'))).toEqual([]);
     releases[1]!();
     await waitForStatus(worker, b, ['completed']);
+  });
+
+  it('renew a lease whose row was locked at renewal time as soon as the lock goes, not a renewal later', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    cluster = await startCluster(0);
+    const worker = await cluster.add({
+      // Renewals every second; the row is held for 1.5 s, so one renewal finds it locked and retries.
+      config: { AgentHost: { LeaseSeconds: 3 } },
+      graphs: [stepsGraph('chain', 1)],
+      agents: recordingAgents(['step1'], [], () => held),
+    });
+    const { executionId } = await worker.service.start(startBody('chain'), meta);
+    await waitForStatus(worker, executionId, ['running']);
+    const locker = new pg.Client({
+      connectionString: TEST_DATABASE_URL,
+      options: `-c search_path=${cluster.schema}`,
+    });
+    await locker.connect();
+    const leaseOf = async () =>
+      (
+        await locker.query<{ at: Date }>('SELECT lease_expires_at AS at FROM executions WHERE id = $1', [
+          executionId,
+        ])
+      ).rows[0]!.at.getTime();
+    try {
+      // Just after a renewal (the lease moves), lock the row for 1.5 s: the next renewal, a second later, finds
+      // it locked, and the one after that would come 0.4 s after the lock goes.
+      const before = await leaseOf();
+      await eventually('a renewal', async () => ((await leaseOf()) !== before ? true : undefined), 3000, 10);
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM executions WHERE id = $1 FOR UPDATE', [executionId]);
+      await sleep(1500);
+      await locker.query('COMMIT');
+      const unlockedAt = Date.now();
+      // The renewal that found the row locked retries every 25 ms: renewed within a moment of the unlock.
+      await eventually(
+        'the lease is renewed right after the lock went',
+        async () => ((await leaseOf()) > unlockedAt + 3000 - 300 ? true : undefined),
+        300,
+        10,
+      );
+    } finally {
+      await locker.end();
+    }
+    release();
+    await waitForStatus(worker, executionId, ['completed']);
+    const done = await worker.service.get(executionId);
+    expect(done.attempts).toBe(0);
   });
 });
