@@ -69,6 +69,9 @@ export interface ExpiredExecution {
  * Fails the executions whose lease expired once too often (a step that kills its worker every time must not
  * crash-loop the cluster). Reserves one event seq on each and returns them, so the caller writes their
  * `failed` events in the same transaction.
+ *
+ * Like lease renewal it never waits for a row lock (`SKIP LOCKED`): a multi-row update that waits can deadlock
+ * with a batch of writes locking the same rows in another order; a row locked now is failed by a later sweep.
  */
 export async function failExhaustedLeases(
   trx: Transaction<DB>,
@@ -91,6 +94,16 @@ export async function failExhaustedLeases(
     .where('status', '=', 'running')
     .where('lease_expires_at', '<', sql<Date>`now()`)
     .where('attempts', '>=', maxRetries)
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('executions')
+        .select('id')
+        .where('status', '=', 'running')
+        .where('lease_expires_at', '<', sql<Date>`now()`)
+        .where('attempts', '>=', maxRetries)
+        .forUpdate()
+        .skipLocked(),
+    )
     .returning(['id', 'attempts', 'tenant_id', 'graph', 'state', 'last_error', 'created_at', 'event_seq'])
     .execute();
 }

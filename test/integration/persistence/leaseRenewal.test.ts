@@ -2,12 +2,13 @@
  * Lease renewal on real PostgreSQL never waits for a row lock: a row another transaction holds (a batch of the
  * group commit writing it) is reported busy and renewed later, so the renewal and a batch can no longer
  * deadlock (each waiting for a row the other locked, broken by PostgreSQL after a second by aborting one).
+ * The sweep of exhausted leases, the other multi-row update of leases, does not wait either.
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { renewLeases } from '../../../src/persistence/claim.js';
+import { failExhaustedLeases, renewLeases } from '../../../src/persistence/claim.js';
 import { type Database, openDatabase } from '../../../src/persistence/database.js';
 import { insertExecution } from '../../../src/persistence/executions.js';
 import { migrateToLatest } from '../../../src/persistence/migrate.js';
@@ -96,5 +97,20 @@ describe('lease renewal', () => {
       30,
     );
     expect(answer).toEqual({ renewed: new Set([a]), busy: new Set() });
+  });
+
+  it('fails exhausted leases without waiting for a locked row; a later sweep takes it', async () => {
+    await sql`UPDATE executions SET attempts = 3, lease_expires_at = now() - interval '1 second'`.execute(
+      database.db,
+    );
+    await other.query('BEGIN');
+    await other.query('UPDATE executions SET updated_at = now() WHERE id = $1', [a]);
+    const started = performance.now();
+    const first = await database.db.transaction().execute((trx) => failExhaustedLeases(trx, 3));
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(first.map((e) => e.id)).toEqual([b]);
+    await other.query('COMMIT');
+    const second = await database.db.transaction().execute((trx) => failExhaustedLeases(trx, 3));
+    expect(second.map((e) => e.id)).toEqual([a]);
   });
 });
