@@ -96,25 +96,23 @@ export async function openDatabase(config: Config['Database'], log?: DatabaseLog
       db,
       kind: 'pg',
       schema,
-      prepared: async <R>({ name, text }: PreparedStatement, values: readonly unknown[]) =>
-        (await pool.query({ name, text, values: [...values] })).rows as R[],
+      prepared: preparedOn(pool),
       withSession: async (work) => {
         const client = await pool.connect();
-        let result: Awaited<ReturnType<typeof work>>;
         try {
-          result = await work({
-            prepared: async ({ name, text }, values) =>
-              (await client.query({ name, text, values: [...values] })).rows,
+          const result = await work({
+            prepared: preparedOn(client),
             script: async (statements) => {
               await client.query(statements.join(';\n'));
             },
           });
+          client.release();
+          return result;
         } catch (error) {
+          // Released with an error, the client is closed, not pooled: its session state ends with it.
           client.release(error instanceof Error ? error : new Error(String(error)));
           throw error;
         }
-        client.release();
-        return result;
       },
       ping: () => ping(db),
       close: () => db.destroy(),
@@ -124,29 +122,25 @@ export async function openDatabase(config: Config['Database'], log?: DatabaseLog
   const pglite = await PGlite.create(config.DataDirectory);
   await pglite.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}";`);
   const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
-  const prepared = async <R>({ text }: PreparedStatement, values: readonly unknown[]) =>
-    (await db.executeQuery<R>(CompiledQuery.raw(text, [...values]))).rows as R[];
   return {
     db,
     kind: 'pglite',
     schema,
-    prepared,
+    prepared: rawOn(db),
     // kysely's PGlite driver hands its one connection to one caller at a time: held here for the whole work.
     withSession: (work) =>
       db.connection().execute(async (connection) => {
-        const run = async (text: string, values: readonly unknown[] = []) =>
-          (await connection.executeQuery(CompiledQuery.raw(text, [...values]))).rows;
+        const run = rawOn(connection);
         try {
           return await work({
-            prepared: async <R>({ text }: PreparedStatement, values: readonly unknown[]) =>
-              (await run(text, values)) as R[],
+            prepared: run,
             script: async (statements) => {
-              for (const statement of statements) await run(statement);
+              for (const text of statements) await run({ text }, []);
             },
           });
         } catch (error) {
-          await run('ROLLBACK').catch(() => {});
-          await run('SELECT pg_advisory_unlock_all()').catch(() => {});
+          await run({ text: 'ROLLBACK' }, []).catch(() => {});
+          await run({ text: 'SELECT pg_advisory_unlock_all()' }, []).catch(() => {});
           throw error;
         }
       }),
@@ -156,6 +150,18 @@ export async function openDatabase(config: Config['Database'], log?: DatabaseLog
       if (!pglite.closed) await pglite.close();
     },
   };
+}
+
+/** Runs a statement as a named prepared statement of `pg` (the pool's next connection, or one client's). */
+function preparedOn(queryable: pg.Pool | pg.PoolClient) {
+  return async <R>({ name, text }: PreparedStatement, values: readonly unknown[]): Promise<R[]> =>
+    (await queryable.query({ name, text, values: [...values] })).rows as R[];
+}
+
+/** Runs a statement's text through kysely (PGlite: no named statements; its one connection, or a held one). */
+function rawOn(executor: Kysely<DB>) {
+  return async <R>({ text }: Pick<PreparedStatement, 'text'>, values: readonly unknown[]): Promise<R[]> =>
+    (await executor.executeQuery<R>(CompiledQuery.raw(text, [...values]))).rows;
 }
 
 /** Creates the schema if needed; two workers doing so at once race on the catalog, and the loser is fine. */

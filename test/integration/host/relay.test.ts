@@ -17,6 +17,7 @@ import { migrateToLatest } from '../../../src/persistence/migrate.js';
 import { insertEvents } from '../../../src/persistence/outbox.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../support/database.js';
+import { eventually } from '../../support/nats.js';
 
 /** A bus that records what it publishes and can hold every publish until released. */
 class GatedBus extends InProcessBus {
@@ -68,18 +69,6 @@ async function unpublished(database: Database): Promise<number> {
   return rows[0]!.n;
 }
 
-async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('outbox relay on PostgreSQL', () => {
   const schema = uniqueSchema('relay');
   const opened: Database[] = [];
@@ -128,7 +117,12 @@ describe('outbox relay on PostgreSQL', () => {
     expect(busB.published).toEqual([]); // B found the lock taken: it took nothing
 
     busA.release();
-    await until('A marked all twelve', async () => (await unpublished(a)) === 0);
+    await eventually(
+      'A marked all twelve',
+      async () => (await unpublished(a)) === 0 || undefined,
+      10_000,
+      20,
+    );
     relayB.notify();
     await new Promise((r) => setTimeout(r, 300));
     expect(busB.published).toEqual([]); // after A's unlock, B reads A's marks
@@ -139,7 +133,7 @@ describe('outbox relay on PostgreSQL', () => {
     // The lock is free again: B publishes what is written next.
     await insertEvents(a.db, eventsOf(executions[0]!, 5).slice(4));
     relayB.notify();
-    await until('B published seq 5', () => busB.published.length === 1);
+    await eventually('B published seq 5', async () => busB.published.length === 1 || undefined, 10_000, 20);
     expect(busB.published).toEqual([{ executionId: executions[0], seq: 5 }]);
   });
 
@@ -157,15 +151,25 @@ describe('outbox relay on PostgreSQL', () => {
     const [busA, busB] = [new GatedBus(), new GatedBus()];
     const [relayA, relayB] = [relayOn(a, busA), relayOn(b, busB)];
     relayA.notify();
-    await until('A published both (its mark then failed)', () => busA.published.length === 2);
+    await eventually(
+      'A published both (its mark then failed)',
+      async () => busA.published.length === 2 || undefined,
+      10_000,
+      20,
+    );
     await new Promise((r) => setTimeout(r, 200));
     expect(await unpublished(a)).toBe(2);
 
     await sql`DROP TRIGGER refuse_mark ON outbox`.execute(a.db);
     relayB.notify();
     // B gets the lock: A's failed session did not keep it. Re-published, as at least once allows.
-    await until('B published both again', () => busB.published.length === 2);
-    await until('B marked them', async () => (await unpublished(b)) === 0);
+    await eventually(
+      'B published both again',
+      async () => busB.published.length === 2 || undefined,
+      10_000,
+      20,
+    );
+    await eventually('B marked them', async () => (await unpublished(b)) === 0 || undefined, 10_000, 20);
     expect(busB.published.map((e) => e.seq)).toEqual([1, 2]);
   });
 });
