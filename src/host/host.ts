@@ -354,7 +354,6 @@ export class WorkerHost {
     // A taken-over execution runs alone until it makes progress (see claimExecutions).
     if (this.isolated) return false;
     const { AgentHost, AgentFramework } = this.deps.config;
-    const room = Math.min(AgentHost.BatchSize, AgentHost.MaxConcurrentExecutions - this.slotsTaken());
     const { database } = this.deps;
     const { db } = database;
     if (Date.now() >= this.nextSweepAt) {
@@ -362,15 +361,25 @@ export class WorkerHost {
       this.nextSweepAt = Date.now() + AgentHost.PollIntervalSeconds * 1000;
       await db.transaction().execute((trx) => this.failExhausted(trx));
     }
+    // Counted after the sweep's await, and reserved while the claim is in flight: a batch's claim
+    // (`claimWithWrite`) may be sent meanwhile, and must not count the same room (the per-worker limit was
+    // exceeded by one so, in the two-host limits test).
+    const room = Math.min(AgentHost.BatchSize, AgentHost.MaxConcurrentExecutions - this.slotsTaken());
     if (room <= 0) return false;
-    const claimed = await claimExecutions(database, {
-      owner: this.deps.owner,
-      limit: room,
-      clusterLimit: AgentFramework.MaxConcurrentWorkflows,
-      leaseSeconds: AgentHost.LeaseSeconds,
-      maxRetries: AgentHost.MaxRetries,
-      idle: this.runners.size === 0,
-    });
+    this.reserved += room;
+    let claimed: ClaimedExecution[];
+    try {
+      claimed = await claimExecutions(database, {
+        owner: this.deps.owner,
+        limit: room,
+        clusterLimit: AgentFramework.MaxConcurrentWorkflows,
+        leaseSeconds: AgentHost.LeaseSeconds,
+        maxRetries: AgentHost.MaxRetries,
+        idle: this.runners.size === 0,
+      });
+    } finally {
+      this.reserved -= room;
+    }
     if (this.state !== 'running') {
       // SIGTERM arrived while the claim was in flight: give it back before any step starts.
       for (const c of claimed) await handBack(db, c.id, this.deps.owner, c.epoch);

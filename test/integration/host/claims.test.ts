@@ -4,6 +4,7 @@
  */
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { claimLockKey } from '../../../src/persistence/claim.js';
 import { TEST_DATABASE_URL } from '../../support/database.js';
 import { eventually } from '../../support/nats.js';
 import { recordingAgents, startBody, stepsGraph } from '../../support/testGraphs.js';
@@ -128,6 +129,71 @@ describe('claims', () => {
     expect(sent.filter((name) => name.startsWith('prfactory_claim'))).toEqual([]);
     releases[1]!();
     await waitForStatus(worker, b, ['completed']);
+  });
+
+  it("never exceed the per-worker limit when the claim loop's claim and a batch's claim are in flight together", async () => {
+    const gates: (() => void)[] = [];
+    let running = 0;
+    let peak = 0;
+    cluster = await startCluster(0);
+    const worker = await cluster.add({
+      config: { AgentHost: { MaxConcurrentExecutions: 2 } },
+      graphs: [stepsGraph('chain', 1)],
+      agents: recordingAgents(['step1'], [], async () => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise<void>((release) => gates.push(release));
+        running--;
+      }),
+    });
+    const sent: string[] = [];
+    const { database } = worker;
+    const prepared = database.prepared.bind(database);
+    database.prepared = (statement, values) => {
+      sent.push(statement.name);
+      return prepared(statement, values);
+    };
+    await worker.service.start(startBody('chain'), meta);
+    await eventually("A's step starts", async () => (gates.length === 1 ? true : undefined), 5000, 20);
+    const releaseA = gates.shift()!;
+    // Every claim of the cluster waits for this lock: the claim loop's (for the free slot) and then the one
+    // riding on A's last write are both in flight before either is answered.
+    const locker = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [claimLockKey, cluster.schema]);
+      sent.length = 0;
+      for (let i = 0; i < 3; i++) await worker.service.start(startBody('chain'), meta);
+      await eventually(
+        'the claim loop claims for the free slot',
+        async () => (sent.includes('prfactory_claim') ? true : undefined),
+        5000,
+        20,
+      );
+      releaseA(); // A ends: its last write claims for the slot it frees
+      await eventually(
+        "A's last write is sent with a claim",
+        async () => (sent.some((name) => name.startsWith('prfactory_write_and_claim')) ? true : undefined),
+        5000,
+        20,
+      );
+      await locker.query('COMMIT');
+    } finally {
+      await locker.end();
+    }
+    await eventually('two steps run again', async () => (running === 2 ? true : undefined), 5000, 20);
+    await sleep(500); // room for a third, if anything claimed one
+    expect(peak).toBeLessThanOrEqual(2);
+    expect(running).toBe(2);
+    // Let the other three finish.
+    for (let released = 0; released < 3; ) {
+      for (const release of gates.splice(0)) {
+        release();
+        released++;
+      }
+      await sleep(20);
+    }
   });
 
   it('renew a lease whose row was locked at renewal time as soon as the lock goes, not a renewal later', async () => {
