@@ -364,6 +364,8 @@ export class WorkerHost {
     // Counted after the sweep's await, and reserved while the claim is in flight: a batch's claim
     // (`claimWithWrite`) may be sent meanwhile, and must not count the same room (the per-worker limit was
     // exceeded by one so, in the two-host limits test).
+    // The worker may have begun to stop during the sweep: a claim sent now would only be handed back.
+    if (this.state !== 'running') return false;
     const room = Math.min(AgentHost.BatchSize, AgentHost.MaxConcurrentExecutions - this.slotsTaken());
     if (room <= 0) return false;
     this.reserved += room;
