@@ -234,6 +234,8 @@ export async function measureCeiling(options: CeilingOptions): Promise<CeilingRe
       },
       onEventsWritten: () => relay?.notify(),
       claimWith: () => lanesNow?.batchClaim(),
+      // as a worker's host counts its runs: every lane writes again after its commit
+      writers: () => lanes,
     });
     // One phase (the warm-up, then the window) of `ids`, claimed or leased up front.
     const runPhase = async (ids: string[]): Promise<number> => {

@@ -6,6 +6,14 @@
  * transaction, so under load many executions' checkpoints ride on one flush. Write-ahead is kept: each caller's
  * promise resolves only after the transaction holding its write committed, and an agent starts only then.
  *
+ * When a batch leaves. A commit's answer wakes every runner it holds at once, and each makes its next write a
+ * little later (its step, its transition). Sending the first of them at once, alone, cost a round trip and a
+ * commit for one write and let the rest queue behind it; waiting for all of them made the worker's runs move in
+ * lock-step, the worker idle while PostgreSQL committed and PostgreSQL idle while the worker ran the steps. So a
+ * batch leaves once it holds its lane's share of the runs that will write (`writers` / `concurrency`), or else
+ * when the work in hand is done (`setImmediate`: never later than the end of this turn of the event loop). With
+ * two lanes the runs settle into two groups, one committing while the other steps.
+ *
  * Order: a runner awaits each write before it makes the next one, so one execution never has two writes in
  * flight and batches may commit concurrently (`concurrency`) without reordering an execution's history.
  *
@@ -35,6 +43,11 @@ export interface CheckpointWriterOptions {
   concurrency?: number;
   /** how long a batch keeps retrying a transient database error before failing its callers */
   retryForMs?: number;
+  /**
+   * How many runs may write soon (running, not yet settled): a batch leaves once it holds its lane's share of
+   * them. Without it every write leaves as soon as a lane is free.
+   */
+  writers?: () => number;
   /** observes each commit (telemetry: checkpoint.write.duration) */
   onCommit?: (info: { writes: number; durationMs: number }) => void;
   /** told after each commit, so the outbox relay publishes promptly */
@@ -63,6 +76,7 @@ interface Pending {
 export class CheckpointWriter {
   private readonly queue: Pending[] = [];
   private inFlight = 0;
+  private sendScheduled = false;
   private idleWaiters: (() => void)[] = [];
   private readonly maxBatch: number;
   private readonly concurrency: number;
@@ -81,7 +95,7 @@ export class CheckpointWriter {
   write(write: ExecutionWrite): Promise<WriteResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ write, resolve, reject });
-      this.pump();
+      this.send();
     });
   }
 
@@ -91,13 +105,28 @@ export class CheckpointWriter {
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** Sends a batch now if the queue holds a lane's share of the writers, else at the end of this turn. */
+  private send(): void {
+    const writers = this.options.writers?.() ?? 1;
+    if (this.queue.length >= Math.ceil(writers / this.concurrency)) {
+      this.pump();
+    } else if (!this.sendScheduled) {
+      this.sendScheduled = true;
+      setImmediate(() => {
+        this.sendScheduled = false;
+        this.pump();
+      });
+    }
+  }
+
   private pump(): void {
     while (this.inFlight < this.concurrency && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       this.inFlight++;
       void this.commit(batch).finally(() => {
         this.inFlight--;
-        this.pump();
+        // What waited for this lane leaves by the same rule: the runners this commit woke are still stepping.
+        if (this.queue.length > 0) this.send();
         if (this.queue.length === 0 && this.inFlight === 0) {
           for (const resolve of this.idleWaiters.splice(0)) resolve();
         }

@@ -111,6 +111,7 @@ export class WorkerHost {
       retryForMs: (deps.config.AgentHost.LeaseSeconds * 1000) / 2,
       onEventsWritten: () => this.relay.notify(),
       claimWith: () => this.claimWithWrite(),
+      writers: () => this.runsStepping(),
       onCommit: ({ durationMs }) => deps.telemetry?.metrics.checkpointWrite(durationMs / 1000),
       log: this.log,
     });
@@ -433,9 +434,14 @@ export class WorkerHost {
    * transaction of its own, left 15–18 % of the slots' time empty.
    */
   private slotsTaken(): number {
-    let taken = this.reserved;
-    for (const runner of this.runners.values()) if (!runner.settling) taken++;
-    return taken;
+    return this.reserved + this.runsStepping();
+  }
+
+  /** Runs that will still write (the checkpoint writer sizes its batches by them). */
+  private runsStepping(): number {
+    let stepping = 0;
+    for (const runner of this.runners.values()) if (!runner.settling) stepping++;
+    return stepping;
   }
 
   private run(claim: ClaimedExecution): void {
