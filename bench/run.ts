@@ -2,8 +2,13 @@
  * `npm run bench`: every benchmark of issue 3 part 6 in one run, on the machine's PostgreSQL and NATS. Prints
  * one JSON object per measurement on stdout, then a summary object with the targets; progress goes to stderr.
  *
- *   raw baseline ─▶ throughput (1 worker, 3 workers, 1 worker without NATS) ─▶ memory idle / 100 running
- *   ─▶ 10,000 suspended: memory of a fresh worker ─▶ resume latency on that worker (suspendedPhase.ts)
+ *   (raw baseline ─▶ throughput of 1 worker) × 3 ─▶ persistence ceiling ─▶ throughput (3 workers, 1 worker
+ *   without NATS) ─▶ memory idle / 100 running ─▶ 10,000 suspended: memory of a fresh worker ─▶ resume latency
+ *   on that worker (suspendedPhase.ts)
+ *
+ * The throughput target compares one worker with the raw baseline measured just before it, three times over, and
+ * is judged on the median of the three shares: this machine (a shared VM) moved its baseline by a factor of two
+ * within an hour, so a baseline taken a minute away from the figure it judges said little.
  *
  * `npm run bench -- baseline throughput` runs only the named parts (baseline, throughput, memory, latency).
  * Durability is the user's: the server must have synchronous_commit and fsync on (checked), tables are logged,
@@ -17,7 +22,7 @@ import { TEST_NATS_URL } from '../test/support/nats.js';
 import { type IdleAndRunning, measureIdleAndRunning } from './memory.js';
 import { type CeilingResult, measureCeiling } from './persistenceCeiling.js';
 import { measureRawInserts, type RawInsertResult } from './rawInserts.js';
-import { emit, progress, round } from './report.js';
+import { emit, median, progress, round } from './report.js';
 import { measureSuspendedPhase, type SuspendedPhaseResult } from './suspendedPhase.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
 
@@ -27,6 +32,8 @@ type Part = (typeof PARTS)[number];
 /** The sizes of the run: chosen so that the whole run stays well under 5 minutes on the 2-core machine. */
 const PLAN = {
   baselineSeconds: 10,
+  /** (baseline, one worker) pairs the throughput target is judged on */
+  targetPairs: 3,
   throughputExecutions: 2000,
   /** per worker process, run before the window (throughput.ts, `warmupExecutions`) */
   throughputWarmupPerWorker: 1000,
@@ -82,13 +89,49 @@ async function main(): Promise<void> {
   const host = await machine();
   progress('machine', host);
 
-  let baseline: RawInsertResult | undefined;
-  if (runs('baseline')) {
-    progress(`raw baseline: single-row 2 KB jsonb inserts, 10 connections, ${PLAN.baselineSeconds} s`);
-    baseline = await measureRawInserts({ connections: 10, seconds: PLAN.baselineSeconds });
-    emit({ bench: 'rawInsertBaseline', ...baseline });
-    progress('raw baseline: done', { transactionsPerSecond: baseline.transactionsPerSecond });
+  const baselines: RawInsertResult[] = [];
+  const ones: ThroughputResult[] = [];
+  const throughput: Record<string, ThroughputResult> = {};
+  const runThroughput = async (workers: number, nats: boolean, fields: Record<string, unknown> = {}) => {
+    const result = await measureThroughput({
+      workers,
+      executions: PLAN.throughputExecutions,
+      warmupExecutions: PLAN.throughputWarmupPerWorker * workers,
+      maxConcurrentExecutions: PLAN.maxConcurrentExecutions,
+      natsUrl: nats ? TEST_NATS_URL : undefined,
+    });
+    emit({ bench: 'throughput', graph: 'noop5', ...fields, ...result });
+    return result;
+  };
+
+  const pairs = runs('baseline') && runs('throughput') ? PLAN.targetPairs : 1;
+  for (let pair = 1; pair <= pairs; pair++) {
+    if (runs('baseline')) {
+      progress(
+        `raw baseline ${pair}/${pairs}: single-row 2 KB jsonb inserts, 10 connections, ${PLAN.baselineSeconds} s`,
+      );
+      const baseline = await measureRawInserts({ connections: 10, seconds: PLAN.baselineSeconds });
+      baselines.push(baseline);
+      emit({ bench: 'rawInsertBaseline', pair, ...baseline });
+      progress('raw baseline: done', { transactionsPerSecond: baseline.transactionsPerSecond });
+    }
+    if (runs('throughput')) ones.push(await runThroughput(1, true, { pair }));
   }
+  const baseline = baselines[0];
+  const medianBaseline = median(baselines.map((b) => b.transactionsPerSecond));
+  // Each worker's figure against the baseline just before it; the pair of the median share stands for the run.
+  const shares = ones.map((one, i) => {
+    const before = baselines[i];
+    return {
+      pair: i + 1,
+      baseline: before?.transactionsPerSecond,
+      durableStepsPerSecond: one.durableStepsPerSecond,
+      share: before && round(one.durableStepsPerSecond / before.transactionsPerSecond, 3),
+    };
+  });
+  const medianShare = median(shares.flatMap((s) => (s.share === undefined ? [] : [s.share])));
+  const medianPair = shares.find((s) => s.share === medianShare) ?? shares[0];
+  if (medianPair) throughput.workers1 = ones[medianPair.pair - 1]!;
 
   const ceiling: CeilingResult[] = [];
   if (runs('ceiling')) {
@@ -104,24 +147,9 @@ async function main(): Promise<void> {
     }
   }
 
-  const throughput: Record<string, ThroughputResult> = {};
   if (runs('throughput')) {
-    const variants = [
-      { key: 'workers1', workers: 1, nats: true },
-      { key: 'workers3', workers: 3, nats: true },
-      { key: 'workers1NoNats', workers: 1, nats: false },
-    ];
-    for (const v of variants) {
-      const result = await measureThroughput({
-        workers: v.workers,
-        executions: PLAN.throughputExecutions,
-        warmupExecutions: PLAN.throughputWarmupPerWorker * v.workers,
-        maxConcurrentExecutions: PLAN.maxConcurrentExecutions,
-        natsUrl: v.nats ? TEST_NATS_URL : undefined,
-      });
-      throughput[v.key] = result;
-      emit({ bench: 'throughput', graph: 'noop5', ...result });
-    }
+    throughput.workers3 = await runThroughput(3, true);
+    throughput.workers1NoNats = await runThroughput(1, false);
   }
 
   let idleAndRunning: IdleAndRunning | undefined;
@@ -156,7 +184,6 @@ async function main(): Promise<void> {
     emit({ bench: 'resumeLatency', graph: 'gate', ...suspended.latency });
   }
 
-  const one = throughput.workers1;
   const latency = suspended?.latency.checkpointCommittedMs;
   const idle = idleAndRunning?.idle.rssMiB;
   // judged on the larger of the two deltas: against the reference started with it, and against the first idle
@@ -176,7 +203,9 @@ async function main(): Promise<void> {
       fsync: baseline?.server.fsync,
       jetStreamInboxStorage: suspended?.latency.inboxStorage,
     },
-    rawBaselineTransactionsPerSecond: baseline?.transactionsPerSecond,
+    rawBaselineTransactionsPerSecond: medianBaseline,
+    /** the target's pairs: each baseline and the one worker measured right after it */
+    targetPairs: shares,
     throughput: Object.fromEntries(
       Object.entries(throughput).map(([k, r]) => [
         k,
@@ -188,8 +217,8 @@ async function main(): Promise<void> {
         r.variant,
         {
           durableStepsPerSecond: r.durableStepsPerSecond,
-          ...(baseline && {
-            shareOfBaseline: round(r.durableStepsPerSecond / baseline.transactionsPerSecond, 3),
+          ...(medianBaseline !== undefined && {
+            shareOfBaseline: round(r.durableStepsPerSecond / medianBaseline, 3),
           }),
         },
       ]),
@@ -210,8 +239,8 @@ async function main(): Promise<void> {
     },
     targets: [
       target(
-        'durable steps/s of one worker ≥ 80% of the raw baseline',
-        one && baseline ? round(one.durableStepsPerSecond / baseline.transactionsPerSecond, 3) : undefined,
+        'durable steps/s of one worker ≥ 80% of the raw baseline (median of the pairs)',
+        medianShare,
         (v) => v >= 0.8,
       ),
       target('resume latency p50 ≤ 5 ms', latency?.p50, (v) => v <= 5),
