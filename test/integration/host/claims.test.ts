@@ -5,12 +5,24 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { claimLockKey } from '../../../src/persistence/claim.js';
+import type { Database } from '../../../src/persistence/database.js';
 import { TEST_DATABASE_URL } from '../../support/database.js';
 import { eventually } from '../../support/nats.js';
 import { recordingAgents, startBody, stepsGraph } from '../../support/testGraphs.js';
 import { meta, startCluster, type TestCluster, waitForStatus } from '../../support/worker.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Records the name of every prepared statement `database` sends from now on. */
+function statementsSentBy(database: Database): string[] {
+  const sent: string[] = [];
+  const prepared = database.prepared.bind(database);
+  database.prepared = (statement, values) => {
+    sent.push(statement.name);
+    return prepared(statement, values);
+  };
+  return sent;
+}
 
 describe('claims', () => {
   let cluster: TestCluster | undefined;
@@ -87,14 +99,7 @@ describe('claims', () => {
       graphs: [stepsGraph('chain', 1)],
       agents: recordingAgents(['step1'], runs, () => new Promise<void>((release) => releases.push(release))),
     });
-    // The statements the worker sends, by name.
-    const sent: string[] = [];
-    const { database } = worker;
-    const prepared = database.prepared.bind(database);
-    database.prepared = (statement, values) => {
-      sent.push(statement.name);
-      return prepared(statement, values);
-    };
+    const sent = statementsSentBy(worker.database);
     const a = (await worker.service.start(startBody('chain'), meta)).executionId;
     await eventually("A's step starts", async () => (releases.length === 1 ? true : undefined), 5000, 20);
     sent.length = 0; // A's own claim
@@ -146,13 +151,7 @@ describe('claims', () => {
         running--;
       }),
     });
-    const sent: string[] = [];
-    const { database } = worker;
-    const prepared = database.prepared.bind(database);
-    database.prepared = (statement, values) => {
-      sent.push(statement.name);
-      return prepared(statement, values);
-    };
+    const sent = statementsSentBy(worker.database);
     await worker.service.start(startBody('chain'), meta);
     await eventually("A's step starts", async () => (gates.length === 1 ? true : undefined), 5000, 20);
     const releaseA = gates.shift()!;
