@@ -38,10 +38,16 @@ export interface CeilingOptions {
   warmupExecutions: number;
   /** executions in flight at once: the throughput part's MaxConcurrentExecutions */
   lanes: number;
+  /**
+   * CPU the bench's thread spends before each write, a stand-in for a worker's step (XState, the agent, the
+   * host): with it the ceiling tells how much a worker may spend per step for a given throughput (`budget`).
+   */
+  stepCpuMs?: number;
 }
 
 export interface CeilingResult {
   variant: CeilingVariant;
+  stepCpuMs: number;
   executions: number;
   lanes: number;
   seconds: number;
@@ -102,14 +108,22 @@ function stepWrite(executionId: string, epoch: number, step: number): ExecutionW
   };
 }
 
+/** Keeps this thread busy for `ms` (a spin, not a sleep: it stands for CPU work). */
+function spin(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {}
+}
+
 /** Makes an execution's six writes, one after another; `settling` when its last one is sent. */
 async function runOne(
   writer: CheckpointWriter,
   id: string,
   epoch: number,
+  stepCpuMs: number,
   settling: () => void,
 ): Promise<void> {
   for (let step = 0; step < STEPS; step++) {
+    if (stepCpuMs > 0) spin(stepCpuMs);
     const written = writer.write(stepWrite(id, epoch, step));
     if (step === STEPS - 1) settling();
     if (!(await written).ok) throw new Error(`write of ${id} at epoch ${epoch} fenced out`);
@@ -117,10 +131,15 @@ async function runOne(
 }
 
 /** Runs `ids` to completion, `lanes` at a time, leased up front (the `writes` variant). */
-async function runLeased(writer: CheckpointWriter, ids: string[], lanes: number): Promise<void> {
+async function runLeased(
+  writer: CheckpointWriter,
+  ids: string[],
+  lanes: number,
+  stepCpuMs: number,
+): Promise<void> {
   let next = 0;
   const lane = async () => {
-    while (next < ids.length) await runOne(writer, ids[next++]!, 1, () => {});
+    while (next < ids.length) await runOne(writer, ids[next++]!, 1, stepCpuMs, () => {});
   };
   await Promise.all(Array.from({ length: lanes }, lane));
 }
@@ -143,6 +162,7 @@ class ClaimedLanes {
     private readonly database: Database,
     private readonly writer: CheckpointWriter,
     private readonly lanes: number,
+    private readonly stepCpuMs: number,
   ) {}
 
   batchClaim(): BatchClaim | undefined {
@@ -189,7 +209,7 @@ class ClaimedLanes {
     this.taken++;
     const settling = () => void this.taken--;
     this.runs.push(
-      runOne(this.writer, claimed.id, claimed.epoch, settling).then(
+      runOne(this.writer, claimed.id, claimed.epoch, this.stepCpuMs, settling).then(
         () => {
           this.finished++;
           this.wake();
@@ -204,7 +224,7 @@ class ClaimedLanes {
 }
 
 export async function measureCeiling(options: CeilingOptions): Promise<CeilingResult> {
-  const { variant, executions, warmupExecutions, lanes } = options;
+  const { variant, executions, warmupExecutions, lanes, stepCpuMs = 0 } = options;
   const target = await createBenchSchema('bench_ceil');
   try {
     progress(`ceiling ${variant}: queueing ${warmupExecutions} + ${executions} executions`);
@@ -240,10 +260,10 @@ export async function measureCeiling(options: CeilingOptions): Promise<CeilingRe
     // One phase (the warm-up, then the window) of `ids`, claimed or leased up front.
     const runPhase = async (ids: string[]): Promise<number> => {
       if (!claim) {
-        await runLeased(writer, ids, lanes);
+        await runLeased(writer, ids, lanes, stepCpuMs);
         return 0;
       }
-      lanesNow = new ClaimedLanes(database, writer, lanes);
+      lanesNow = new ClaimedLanes(database, writer, lanes, stepCpuMs);
       await lanesNow.runUntil(ids.length);
       return lanesNow.claimCalls;
     };
@@ -270,6 +290,7 @@ export async function measureCeiling(options: CeilingOptions): Promise<CeilingRe
       const perStep = (cores: number) => round(((cores * seconds) / steps) * 1000, 3);
       const result: CeilingResult = {
         variant,
+        stepCpuMs,
         executions,
         lanes,
         seconds: round(seconds, 3),

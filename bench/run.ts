@@ -10,7 +10,10 @@
  * is judged on the median of the three shares: this machine (a shared VM) moved its baseline by a factor of two
  * within an hour, so a baseline taken a minute away from the figure it judges said little.
  *
- * `npm run bench -- baseline throughput` runs only the named parts (baseline, throughput, memory, latency).
+ * `npm run bench -- baseline throughput` runs only the named parts (baseline, ceiling, throughput, memory,
+ * latency). `npm run bench -- budget`, never part of a plain run, asks how much CPU a worker may spend per step:
+ * the persistence ceiling with the relay, its thread busy for 0 to 0.3 ms before each write, against a baseline
+ * each (~2 min).
  * Durability is the user's: the server must have synchronous_commit and fsync on (checked), tables are logged,
  * JetStream streams are on file storage (the worker creates them so). Each part works in a scratch schema and
  * under a NATS subject prefix of its own, removed afterwards.
@@ -26,8 +29,10 @@ import { emit, median, progress, round } from './report.js';
 import { measureSuspendedPhase, type SuspendedPhaseResult } from './suspendedPhase.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
 
-const PARTS = ['baseline', 'ceiling', 'throughput', 'memory', 'latency'] as const;
+const PARTS = ['baseline', 'ceiling', 'throughput', 'memory', 'latency', 'budget'] as const;
 type Part = (typeof PARTS)[number];
+/** parts a plain `npm run bench` leaves out: they answer a question of their own and only when asked */
+const ON_REQUEST: readonly Part[] = ['budget'];
 
 /** The sizes of the run: chosen so that the whole run stays well under 5 minutes on the 2-core machine. */
 const PLAN = {
@@ -38,6 +43,8 @@ const PLAN = {
   /** per worker process, run before the window (throughput.ts, `warmupExecutions`) */
   throughputWarmupPerWorker: 1000,
   ceilingWarmup: 500,
+  /** the `budget` part: CPU per step (ms) spent by the ceiling's thread before each write */
+  budgetStepCpuMs: [0, 0.1, 0.2, 0.3],
   maxConcurrentExecutions: 10,
   runningExecutions: 100,
   suspendedExecutions: 10_000,
@@ -84,7 +91,7 @@ async function main(): Promise<void> {
   const asked = process.argv.slice(2);
   for (const a of asked)
     if (!PARTS.includes(a as Part)) throw new Error(`unknown part ${a} (${PARTS.join(', ')})`);
-  const runs = (part: Part) => asked.length === 0 || asked.includes(part);
+  const runs = (part: Part) => asked.includes(part) || (asked.length === 0 && !ON_REQUEST.includes(part));
   const started = performance.now();
   const host = await machine();
   progress('machine', host);
@@ -144,6 +151,27 @@ async function main(): Promise<void> {
       });
       ceiling.push(result);
       emit({ bench: 'persistenceCeiling', ...result });
+    }
+  }
+
+  if (runs('budget')) {
+    // How much CPU may a worker spend per step? The persistence ceiling with the relay, its thread kept busy
+    // that long before each write, each against a baseline measured just before it.
+    for (const stepCpuMs of PLAN.budgetStepCpuMs) {
+      const before = await measureRawInserts({ connections: 10, seconds: PLAN.baselineSeconds });
+      const result = await measureCeiling({
+        variant: 'relay',
+        executions: PLAN.throughputExecutions,
+        warmupExecutions: PLAN.ceilingWarmup,
+        lanes: PLAN.maxConcurrentExecutions,
+        stepCpuMs,
+      });
+      emit({
+        bench: 'stepBudget',
+        baseline: before.transactionsPerSecond,
+        share: round(result.durableStepsPerSecond / before.transactionsPerSecond, 3),
+        ...result,
+      });
     }
   }
 

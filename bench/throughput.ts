@@ -48,6 +48,8 @@ export interface ThroughputResult {
   /** lifecycle events written to the outbox (and published) per second */
   eventsPerSecond: number;
   cpu: CpuUse;
+  /** CPU per durable step over the window: the worker processes together, and PostgreSQL */
+  cpuMsPerStep: { workers: number; postgres: number };
   peakRssMiB: number[];
 }
 
@@ -120,6 +122,7 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
       [releasedAt],
     );
     const { seconds, checkpoints, events } = window.rows[0]!;
+    const perStep = (cores: number) => round(((cores * seconds) / checkpoints) * 1000, 3);
     const result: ThroughputResult = {
       workers,
       maxConcurrentExecutions,
@@ -133,6 +136,10 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
       checkpointsPerExecution: round(checkpoints / executions),
       eventsPerSecond: Math.round(events / seconds),
       cpu: cpuUse,
+      cpuMsPerStep: {
+        workers: perStep(cpuUse.workers.reduce((a, b) => a + b, 0)),
+        postgres: perStep(cpuUse.postgres),
+      },
       peakRssMiB,
     };
     progress(`throughput ${workers}×: done`, {
