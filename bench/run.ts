@@ -13,7 +13,7 @@
  * `npm run bench -- baseline throughput` runs only the named parts (baseline, ceiling, throughput, memory,
  * latency). `npm run bench -- budget`, never part of a plain run, asks how much CPU a worker may spend per step:
  * the persistence ceiling with the relay, its thread busy for 0 to 0.3 ms before each write, against a baseline
- * each (~2 min).
+ * each (~90 s).
  * Durability is the user's: the server must have synchronous_commit and fsync on (checked), tables are logged,
  * JetStream streams are on file storage (the worker creates them so). Each part works in a scratch schema and
  * under a NATS subject prefix of its own, removed afterwards.

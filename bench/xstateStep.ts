@@ -7,7 +7,7 @@
  *   run each invoked agent itself and send its done event back.
  *
  * The question it answers: would a host without an actor per execution spend less per step? Prints one JSON line
- * per shape and round (CPU of this process per step, after a warm-up round).
+ * per shape and pass (CPU of this process per step, after a warm-up of its own).
  */
 import { type AnyStateMachine, createActor, fromPromise, initialTransition, transition } from 'xstate';
 import { stepsGraph } from '../test/support/testGraphs.js';
@@ -65,7 +65,7 @@ async function pureShape(count: number): Promise<number> {
 }
 
 const shapes = { actor: actorShape, pure: pureShape };
-for (let round_ = 1; round_ <= 2; round_++) {
+for (let pass = 1; pass <= 2; pass++) {
   for (const [shape, run] of Object.entries(shapes)) {
     await run(WARMUP);
     const before = process.cpuUsage();
@@ -74,7 +74,7 @@ for (let round_ = 1; round_ <= 2; round_++) {
     emit({
       bench: 'xstateStep',
       shape,
-      round: round_,
+      pass,
       steps,
       cpuUsPerStep: round((used.user + used.system) / steps),
     });
