@@ -23,7 +23,7 @@ import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os'
 import { connect } from '@nats-io/transport-node';
 import { TEST_NATS_URL } from '../test/support/nats.js';
 import { type IdleAndRunning, measureIdleAndRunning } from './memory.js';
-import { type CeilingResult, measureCeiling } from './persistenceCeiling.js';
+import { type CeilingResult, type CeilingVariant, measureCeiling } from './persistenceCeiling.js';
 import { measureRawInserts, type RawInsertResult } from './rawInserts.js';
 import { emit, median, progress, round } from './report.js';
 import { measureSuspendedPhase, type SuspendedPhaseResult } from './suspendedPhase.js';
@@ -140,15 +140,18 @@ async function main(): Promise<void> {
   const medianPair = shares.find((s) => s.share === medianShare) ?? shares[0];
   if (medianPair) throughput.workers1 = ones[medianPair.pair - 1]!;
 
+  const runCeiling = (variant: CeilingVariant, stepCpuMs = 0) =>
+    measureCeiling({
+      variant,
+      executions: PLAN.throughputExecutions,
+      warmupExecutions: PLAN.ceilingWarmup,
+      lanes: PLAN.maxConcurrentExecutions,
+      stepCpuMs,
+    });
   const ceiling: CeilingResult[] = [];
   if (runs('ceiling')) {
     for (const variant of ['writes', 'claims', 'relay'] as const) {
-      const result = await measureCeiling({
-        variant,
-        executions: PLAN.throughputExecutions,
-        warmupExecutions: PLAN.ceilingWarmup,
-        lanes: PLAN.maxConcurrentExecutions,
-      });
+      const result = await runCeiling(variant);
       ceiling.push(result);
       emit({ bench: 'persistenceCeiling', ...result });
     }
@@ -159,13 +162,7 @@ async function main(): Promise<void> {
     // that long before each write, each against a baseline measured just before it.
     for (const stepCpuMs of PLAN.budgetStepCpuMs) {
       const before = await measureRawInserts({ connections: 10, seconds: PLAN.baselineSeconds });
-      const result = await measureCeiling({
-        variant: 'relay',
-        executions: PLAN.throughputExecutions,
-        warmupExecutions: PLAN.ceilingWarmup,
-        lanes: PLAN.maxConcurrentExecutions,
-        stepCpuMs,
-      });
+      const result = await runCeiling('relay', stepCpuMs);
       emit({
         bench: 'stepBudget',
         baseline: before.transactionsPerSecond,
