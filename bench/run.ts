@@ -13,7 +13,8 @@
  * `npm run bench -- baseline throughput` runs only the named parts (baseline, ceiling, throughput, memory,
  * latency). `npm run bench -- budget`, never part of a plain run, asks how much CPU a worker may spend per step:
  * the persistence ceiling with the relay, its thread busy for 0 to 0.3 ms before each write, against a baseline
- * each (~90 s).
+ * each (~90 s). `npm run bench -- peers`, also only when asked, measures the job queues the target is set beside
+ * (graphile-worker, pg-boss) on the same database, each against a baseline, with one worker of ours (~3 min).
  * Durability is the user's: the server must have synchronous_commit and fsync on (checked), tables are logged,
  * JetStream streams are on file storage (the worker creates them so). Each part works in a scratch schema and
  * under a NATS subject prefix of its own, removed afterwards.
@@ -23,16 +24,17 @@ import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os'
 import { connect } from '@nats-io/transport-node';
 import { TEST_NATS_URL } from '../test/support/nats.js';
 import { type IdleAndRunning, measureIdleAndRunning } from './memory.js';
+import { measureGraphileWorker, measurePgBoss } from './peers.js';
 import { type CeilingResult, type CeilingVariant, measureCeiling } from './persistenceCeiling.js';
 import { measureRawInserts, type RawInsertResult } from './rawInserts.js';
 import { emit, median, progress, round } from './report.js';
 import { measureSuspendedPhase, type SuspendedPhaseResult } from './suspendedPhase.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
 
-const PARTS = ['baseline', 'ceiling', 'throughput', 'memory', 'latency', 'budget'] as const;
+const PARTS = ['baseline', 'ceiling', 'throughput', 'memory', 'latency', 'budget', 'peers'] as const;
 type Part = (typeof PARTS)[number];
 /** parts a plain `npm run bench` leaves out: they answer a question of their own and only when asked */
-const ON_REQUEST: readonly Part[] = ['budget'];
+const ON_REQUEST: readonly Part[] = ['budget', 'peers'];
 
 /** The sizes of the run: chosen so that the whole run stays well under 5 minutes on the 2-core machine. */
 const PLAN = {
@@ -45,6 +47,11 @@ const PLAN = {
   ceilingWarmup: 500,
   /** the `budget` part: CPU per step (ms) spent by the ceiling's thread before each write */
   budgetStepCpuMs: [0, 0.1, 0.2, 0.3],
+  /** the `peers` part: jobs per measured run of graphile-worker and of pg-boss in batches of 100, and warm-up */
+  peerJobs: 10_000,
+  peerWarmupJobs: 1000,
+  /** pg-boss one job per fetch: 10 loops × 1 job per 0.5 s poll make ~20 jobs/s, so fewer */
+  pgBossSingleJobs: 200,
   maxConcurrentExecutions: 10,
   runningExecutions: 100,
   suspendedExecutions: 10_000,
@@ -172,6 +179,57 @@ async function main(): Promise<void> {
     }
   }
 
+  const peers: Record<string, unknown>[] = [];
+  if (runs('peers')) {
+    // The job queues the issue's target is set beside, each against a baseline measured just before it, with
+    // one worker of ours in the same run for the comparison.
+    type Measured = Record<string, unknown> & { peer: string; workload: string; stepsPerSecond: number };
+    const against = async (measure: () => Promise<Measured>) => {
+      const before = await measureRawInserts({ connections: 10, seconds: PLAN.baselineSeconds });
+      const result = await measure();
+      const line = {
+        ...result,
+        baseline: before.transactionsPerSecond,
+        share: round(result.stepsPerSecond / before.transactionsPerSecond, 3),
+      };
+      emit({ bench: 'peer', ...line });
+      peers.push({
+        peer: line.peer,
+        workload: line.workload,
+        stepsPerSecond: line.stepsPerSecond,
+        share: line.share,
+      });
+    };
+    await against(async () => {
+      const one = await runThroughput(1, true, { peers: true });
+      return {
+        peer: 'prfactory-worker',
+        workload: 'noop5 executions (a step: a checkpoint committed)',
+        stepsPerSecond: one.durableStepsPerSecond,
+        cpuMsPerStep: one.cpuMsPerStep,
+      };
+    });
+    const jobs = { jobs: PLAN.peerJobs, warmupJobs: PLAN.peerWarmupJobs };
+    for (const workload of ['jobs', 'chains'] as const) {
+      for (const batching of [false, true]) {
+        await against(async () => {
+          const r = await measureGraphileWorker({ workload, batching, ...jobs });
+          return { ...r, stepsPerSecond: r.jobsPerSecond };
+        });
+      }
+    }
+    const single = { jobs: PLAN.pgBossSingleJobs, warmupJobs: PLAN.pgBossSingleJobs / 10 };
+    for (const [batchSize, sizes] of [
+      [1, single],
+      [100, jobs],
+    ] as const) {
+      await against(async () => {
+        const r = await measurePgBoss({ batchSize, ...sizes });
+        return { ...r, stepsPerSecond: r.jobsPerSecond };
+      });
+    }
+  }
+
   if (runs('throughput')) {
     throughput.workers3 = await runThroughput(3, true);
     throughput.workers1NoNats = await runThroughput(1, false);
@@ -248,6 +306,7 @@ async function main(): Promise<void> {
         },
       ]),
     ),
+    ...(peers.length > 0 && { peers }),
     resumeLatencyMs: latency && { p50: latency.p50, p95: latency.p95, p99: latency.p99 },
     resumedEventLatencyMs: suspended && {
       p50: suspended.latency.resumedEventMs.p50,
