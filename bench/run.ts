@@ -14,7 +14,7 @@
  * latency). `npm run bench -- budget`, never part of a plain run, asks how much CPU a worker may spend per step:
  * the persistence ceiling with the relay, its thread busy for 0 to 0.3 ms before each write, against a baseline
  * each (~90 s). `npm run bench -- peers`, also only when asked, measures the job queues the target is set beside
- * (graphile-worker, pg-boss) on the same database, each against a baseline, with one worker of ours (~3 min).
+ * (graphile-worker, pg-boss) on the same database, each against a baseline, with one worker of ours (~2.5 min).
  * Durability is the user's: the server must have synchronous_commit and fsync on (checked), tables are logged,
  * JetStream streams are on file storage (the worker creates them so). Each part works in a scratch schema and
  * under a NATS subject prefix of its own, removed afterwards.
