@@ -24,7 +24,7 @@ import { Logger, makeWorkerUtils, run } from 'graphile-worker';
 import PgBoss from 'pg-boss';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../test/support/database.js';
 import { type CpuUse, watchCpu } from './benchWorkers.js';
-import { progress, round } from './report.js';
+import { cpuMsPer, progress, round } from './report.js';
 
 const CONCURRENCY = 10;
 const CHAIN_LENGTH = 5;
@@ -79,7 +79,7 @@ function resultOf(
   measured: { seconds: number; cpu: CpuUse },
 ): PeerResult {
   const { seconds, cpu } = measured;
-  const perJob = (cores: number) => round((cores * seconds * 1000) / base.jobs, 3);
+  const perJob = (cores: number) => cpuMsPer(cores, seconds, base.jobs);
   return {
     ...base,
     seconds: round(seconds, 3),

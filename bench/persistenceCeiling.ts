@@ -28,7 +28,7 @@ import { silentLogger } from '../src/telemetry/logger.js';
 import { NOOP5_GRAPH } from '../test/support/benchGraphs.js';
 import { createBenchSchema } from './benchSchema.js';
 import { watchCpu } from './benchWorkers.js';
-import { progress, round } from './report.js';
+import { cpuMsPer, progress, round } from './report.js';
 
 export type CeilingVariant = 'writes' | 'claims' | 'relay';
 
@@ -287,7 +287,7 @@ export async function measureCeiling(options: CeilingOptions): Promise<CeilingRe
       const seconds = (performance.now() - started) / 1000;
       const use = cpu();
       const steps = executions * STEPS;
-      const perStep = (cores: number) => round(((cores * seconds) / steps) * 1000, 3);
+      const perStep = (cores: number) => cpuMsPer(cores, seconds, steps);
       const result: CeilingResult = {
         variant,
         stepCpuMs,

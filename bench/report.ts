@@ -23,6 +23,11 @@ export function round(value: number, digits = 2): number {
   return Math.round(value * f) / f;
 }
 
+/** Milliseconds of CPU per unit of work, from cores used on average over a window of `seconds`. */
+export function cpuMsPer(cores: number, seconds: number, units: number): number {
+  return round(((cores * seconds) / units) * 1000, 3);
+}
+
 /** The middle value (the lower of the two middle ones for an even count); undefined for none. */
 export function median(values: number[]): number | undefined {
   if (values.length === 0) return undefined;

@@ -16,7 +16,7 @@ import { NOOP5_GRAPH } from '../test/support/benchGraphs.js';
 import { deleteStreams, uniquePrefix } from '../test/support/nats.js';
 import { createBenchSchema } from './benchSchema.js';
 import { type CpuUse, killAll, spawnBenchWorkers, watchCpu } from './benchWorkers.js';
-import { mib, progress, round } from './report.js';
+import { cpuMsPer, mib, progress, round } from './report.js';
 
 export interface ThroughputOptions {
   workers: number;
@@ -122,7 +122,7 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
       [releasedAt],
     );
     const { seconds, checkpoints, events } = window.rows[0]!;
-    const perStep = (cores: number) => round(((cores * seconds) / checkpoints) * 1000, 3);
+    const perStep = (cores: number) => cpuMsPer(cores, seconds, checkpoints);
     const result: ThroughputResult = {
       workers,
       maxConcurrentExecutions,
