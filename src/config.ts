@@ -89,6 +89,11 @@ export const configSchema = z.object({
         .min(1)
         .optional()
         .describe('this worker’s name in leases and logs (default: hostname-pid)'),
+      AllowLocalRepositories: booleanish
+        .default(true)
+        .describe(
+          'accept local paths and file:// repository URLs in start requests; set false when tenants share a worker',
+        ),
     })
     .prefault({}),
   AgentFramework: z
@@ -157,6 +162,18 @@ export const configSchema = z.object({
       IntakeConcurrency: positiveInt
         .default(8)
         .describe('NATS inputs one worker handles at once, and the most it prefetches'),
+      MaxRedeliveries: positiveInt
+        .default(10)
+        .describe(
+          'deliveries of an input that keeps failing unexpectedly before it is refused (terminated and announced)',
+        ),
+      StuckSeconds: z.coerce
+        .number()
+        .positive()
+        .default(120)
+        .describe(
+          'an input this worker holds unacknowledged for longer makes its /readyz answer 503 (checks.intake false)',
+        ),
     })
     .prefault({}),
   Http: z

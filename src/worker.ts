@@ -126,6 +126,7 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
   const intake = new Intake({
     database,
     registry,
+    allowLocalRepositories: config.AgentHost.AllowLocalRepositories,
     wake: (hint) => bus.wake(hint),
     resumeClaimer: {
       reserve: () => host.reserveForResume(),
@@ -148,9 +149,14 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
     readinessChecks: {
       database: () => database.ping(),
       host: async () => host.status === 'running',
-      ...(nats && { nats: async () => nats.isReady() }),
+      ...(nats && {
+        nats: async () => nats.isReady(),
+        // Only what this worker holds: another worker's stall never turns this one unready.
+        intake: async () => nats.oldestUnackedSeconds() < config.Nats.StuckSeconds,
+      }),
     },
   });
+  if (nats) telemetry.metrics.observeIntakeOldestUnacked(() => nats.oldestUnackedSeconds());
   const http = options.http
     ? createHttpServer({
         service,

@@ -32,7 +32,8 @@ export function createExecutionService(deps: ExecutionServiceDeps): ExecutionSer
     list: (query: ListQuery) => listPage(db, query),
     eventsAfter: (id, afterSeq) => executionEventsAfter(db, id, afterSeq),
 
-    subscribe(executionId, listener) {
+    subscribe(pathId, listener) {
+      const executionId = pathId.toLowerCase();
       // Events reach this process's bus only when its own relay published them; those another worker's relay
       // published are read from the outbox. Delivery stays gap-free and in order: an event that skips a seq
       // triggers a read instead of being passed on.

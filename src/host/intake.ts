@@ -13,6 +13,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
+import { repositoryUrlProblem } from '../integrations/git/repositoryUrl.js';
 import type { GraphRegistry } from '../machines/registry.js';
 import type { ClaimedExecution } from '../persistence/claim.js';
 import type { Database } from '../persistence/database.js';
@@ -55,6 +56,8 @@ export interface IntakeDeps {
   onDropped?(dropped: { id: string; executionId: string; reason: string }[]): void;
   /** `jira` tickets are refused unless a Jira connection is configured */
   jiraConfigured?: boolean;
+  /** local paths and `file://` repository URLs are accepted (`AgentHost.AllowLocalRepositories`); default true */
+  allowLocalRepositories?: boolean;
   /**
    * Lets the database claim a resumed execution in intake's own call when this worker has room (the host); the
    * claim is adopted after the commit, or the reserved slot released.
@@ -99,9 +102,13 @@ function firstIssue(error: unknown): string {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** An id that is not a uuid names no execution: 404, not a database error about the column's type. */
-export function assertExecutionId(id: string): void {
+/**
+ * The execution an id from a path or subject names, in lower case (see `executionIdSchema`); an id that is not a
+ * uuid names no execution: 404, not a database error about the column's type.
+ */
+export function executionIdOf(id: string): string {
   if (!UUID.test(id)) throw new ExecutionNotFoundError(id);
+  return id.toLowerCase();
 }
 
 function checkOwnership(row: ExecutionRow | undefined, id: string, tenantId: string): ExecutionRow {
@@ -110,10 +117,12 @@ function checkOwnership(row: ExecutionRow | undefined, id: string, tenantId: str
   return row;
 }
 
-function checkPathId(pathId: string, bodyId: string | undefined): void {
-  if (bodyId !== undefined && bodyId !== pathId) {
+/** The path's id, once the body's (already lower case) names the same execution or none. */
+function checkPathId(pathId: string, bodyId: string | undefined): string {
+  if (bodyId !== undefined && bodyId !== pathId.toLowerCase()) {
     throw new InvalidInputError(`executionId ${bodyId} in the body differs from ${pathId}`);
   }
+  return pathId;
 }
 
 export class Intake {
@@ -134,6 +143,11 @@ export class Intake {
     if (request.ticket.system === 'jira' && !this.deps.jiraConfigured) {
       throw new InvalidInputError('ticket.system "jira" needs a Jira connection, and none is configured');
     }
+    // Refused here rather than when the step runs: git's verdict would come after every retry was spent.
+    const urlProblem = repositoryUrlProblem(request.repository.url, {
+      allowLocal: this.deps.allowLocalRepositories ?? true,
+    });
+    if (urlProblem) throw new InvalidInputError(`start request: repository.url: ${urlProblem}`);
     const executionId = request.executionId ?? randomUUID();
     const content = { ...request, executionId };
     try {
@@ -189,10 +203,9 @@ export class Intake {
     return result;
   }
 
-  async resume(executionId: string, body: unknown, meta: InputMeta): Promise<Accepted> {
+  async resume(pathId: string, body: unknown, meta: InputMeta): Promise<Accepted> {
     const request = parseInput(resumeRequestSchema, body, 'resume event');
-    checkPathId(executionId, request.executionId);
-    assertExecutionId(executionId);
+    const executionId = executionIdOf(checkPathId(pathId, request.executionId));
     const { eventId, tenantId, executionId: _omit, ...event } = request;
     const payload = { ...event, eventId, executionId, tenantId };
     // A slot reserved here lets the database claim the execution in the same call (this worker runs the resume
@@ -277,17 +290,16 @@ export class Intake {
     }
   }
 
-  async cancel(executionId: string, body: unknown, _meta: InputMeta): Promise<Accepted> {
+  async cancel(pathId: string, body: unknown, _meta: InputMeta): Promise<Accepted> {
     const request = parseInput(cancelRequestSchema, body ?? {}, 'cancel request');
-    checkPathId(executionId, request.executionId);
-    assertExecutionId(executionId);
-    const inputId = `cancel:${executionId}`;
+    const executionId = executionIdOf(checkPathId(pathId, request.executionId));
+    const input = { executionId, kind: 'cancel' as const, id: `cancel:${executionId}` };
     const payload = { executionId, tenantId: request.tenantId, reason: request.reason };
     const payloadHash = hashOf(payload);
     const outcome = await this.transaction(async (trx) => {
       const row = checkOwnership(await lockExecution(trx, executionId), executionId, request.tenantId);
       // The same cancel again (a redelivered NATS message, a retried request) has no second effect.
-      const seen = await findInput(trx, inputId);
+      const seen = await findInput(trx, input);
       if (seen?.payload_hash === payloadHash) {
         return { result: { executionId, status: row.status, created: false }, dropped: [], ended: undefined };
       }
@@ -306,9 +318,7 @@ export class Intake {
       });
       const droppedRows = await dropAllKept(trx, executionId, 'the execution was cancelled');
       await insertInput(trx, {
-        id: inputId,
-        executionId,
-        kind: 'cancel',
+        ...input,
         type: null,
         payload,
         payloadHash,
@@ -344,10 +354,9 @@ export class Intake {
     return result;
   }
 
-  async retry(executionId: string, body: unknown, _meta: InputMeta): Promise<Accepted> {
+  async retry(pathId: string, body: unknown, _meta: InputMeta): Promise<Accepted> {
     const request = parseInput(retryRequestSchema, body ?? {}, 'retry request');
-    checkPathId(executionId, request.executionId);
-    assertExecutionId(executionId);
+    const executionId = executionIdOf(checkPathId(pathId, request.executionId));
     const result = await this.transaction(async (trx) => {
       const row = checkOwnership(await lockExecution(trx, executionId), executionId, request.tenantId);
       if (row.status !== 'failed') {

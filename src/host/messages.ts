@@ -6,11 +6,21 @@ import { z } from 'zod';
 import { repositorySchema, ticketSchema } from '../machines/domain.js';
 import { resumeEventSchema } from '../machines/events.js';
 import { InvalidInputError } from './errors.js';
+import { findUnstorable } from './storableJson.js';
 
 const tenantId = z.string().min(1).max(200);
 
+/**
+ * An execution id: a UUID in any case, kept in lower case, so that `ABC…` and `abc…` name one execution (and one
+ * cancel, one start) everywhere — in the database, in the inbox, on NATS subjects.
+ */
+export const executionIdSchema = z
+  .string()
+  .uuid()
+  .transform((id) => id.toLowerCase());
+
 export const startRequestSchema = z.object({
-  executionId: z.string().uuid().optional(),
+  executionId: executionIdSchema.optional(),
   graph: z.string().min(1).max(100),
   tenantId,
   ticket: ticketSchema,
@@ -24,7 +34,7 @@ export type StartRequest = z.output<typeof startRequestSchema>;
 export const resumeRequestSchema = z.intersection(
   z.object({
     eventId: z.string().min(1).max(200),
-    executionId: z.string().uuid().optional(),
+    executionId: executionIdSchema.optional(),
     tenantId,
   }),
   resumeEventSchema,
@@ -32,14 +42,14 @@ export const resumeRequestSchema = z.intersection(
 export type ResumeRequest = z.output<typeof resumeRequestSchema>;
 
 export const cancelRequestSchema = z.object({
-  executionId: z.string().uuid().optional(),
+  executionId: executionIdSchema.optional(),
   tenantId,
   reason: z.string().max(2000).default('cancelled'),
 });
 export type CancelRequest = z.output<typeof cancelRequestSchema>;
 
 export const retryRequestSchema = z.object({
-  executionId: z.string().uuid().optional(),
+  executionId: executionIdSchema.optional(),
   tenantId,
 });
 export type RetryRequest = z.output<typeof retryRequestSchema>;
@@ -52,8 +62,13 @@ export interface InputMeta {
   source: 'http' | 'nats' | 'library';
 }
 
-/** Parses `value` with `schema`, turning zod's issues into one {@link InvalidInputError} naming the field. */
+/**
+ * Parses `value` with `schema`, turning zod's issues into one {@link InvalidInputError} naming the field. Values
+ * the database cannot store (storableJson.ts) are refused first, whatever the schema says of them.
+ */
 export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+  const unstorable = findUnstorable(value);
+  if (unstorable) throw new InvalidInputError(`${what}: ${unstorable.path}: ${unstorable.problem}`);
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;

@@ -9,7 +9,7 @@ import { eventsAfter } from '../persistence/outbox.js';
 import { type DB, executionStatuses } from '../persistence/schema.js';
 import { ExecutionNotFoundError, InvalidInputError } from './errors.js';
 import type { LifecycleEvent } from './events.js';
-import { assertExecutionId } from './intake.js';
+import { executionIdOf } from './intake.js';
 import type { ExecutionDetails, ExecutionSummary, ListQuery } from './service.js';
 import { viewOf } from './snapshotView.js';
 
@@ -55,8 +55,8 @@ function summaryOf(row: ExecutionRow): ExecutionSummary {
   };
 }
 
-export async function getExecution(db: Kysely<DB>, id: string): Promise<ExecutionDetails> {
-  assertExecutionId(id);
+export async function getExecution(db: Kysely<DB>, pathId: string): Promise<ExecutionDetails> {
+  const id = executionIdOf(pathId);
   const row = await findExecution(db, id);
   if (!row) throw new ExecutionNotFoundError(id);
   const [history, comments] = await Promise.all([checkpointHistory(db, id), listComments(db, id)]);
@@ -98,10 +98,10 @@ export async function listPage(
 
 export async function executionEventsAfter(
   db: Kysely<DB>,
-  id: string,
+  pathId: string,
   afterSeq: number,
 ): Promise<LifecycleEvent[]> {
-  assertExecutionId(id);
+  const id = executionIdOf(pathId);
   if (!(await findExecution(db, id))) throw new ExecutionNotFoundError(id);
   return (await eventsAfter(db, id, afterSeq)) as unknown as LifecycleEvent[];
 }

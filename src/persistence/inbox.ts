@@ -1,12 +1,27 @@
-/** Queries of the `inbox` table: every accepted input by its own id — the real de-duplication. */
+/**
+ * Queries of the `inbox` table: every accepted input, keyed by (execution, kind, id) — the real de-duplication.
+ * The key is scoped so that no input of one execution can take the id of another's.
+ */
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { DB, InboxKind, InboxTable } from './schema.js';
 
 export type InboxRow = Selectable<InboxTable>;
 type Db = Kysely<DB> | Transaction<DB>;
 
-export async function findInput(db: Db, id: string): Promise<InboxRow | undefined> {
-  return db.selectFrom('inbox').selectAll().where('id', '=', id).executeTakeFirst();
+export interface InputKey {
+  executionId: string;
+  kind: InboxKind;
+  id: string;
+}
+
+export async function findInput(db: Db, key: InputKey): Promise<InboxRow | undefined> {
+  return db
+    .selectFrom('inbox')
+    .selectAll()
+    .where('execution_id', '=', key.executionId)
+    .where('kind', '=', key.kind)
+    .where('id', '=', key.id)
+    .executeTakeFirst();
 }
 
 export async function insertInput(

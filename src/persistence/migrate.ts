@@ -19,6 +19,7 @@ import * as genericPlans from './migrations/0009_generic_plans.js';
 import * as genericClaimPlans from './migrations/0010_generic_claim_plans.js';
 import * as claimWithWrite from './migrations/0011_claim_with_write.js';
 import * as relaySession from './migrations/0012_relay_session.js';
+import * as scopedInbox from './migrations/0013_scoped_inbox.js';
 import type { DB } from './schema.js';
 
 /**
@@ -38,6 +39,7 @@ export const migrations: readonly (readonly [name: string, migration: Migration]
   ['0010_generic_claim_plans', genericClaimPlans],
   ['0011_claim_with_write', claimWithWrite],
   ['0012_relay_session', relaySession],
+  ['0013_scoped_inbox', scopedInbox],
 ];
 
 /** Arbitrary, fixed: serialises migrations of one schema across workers. */

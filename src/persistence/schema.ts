@@ -77,7 +77,10 @@ export type InboxKind = (typeof inboxKinds)[number];
 export type InboxStatus = 'kept' | 'applied' | 'dropped';
 
 export interface InboxTable {
-  /** the input's own id: the executionId of a start, the eventId of a resume, `cancel:<executionId>` */
+  /**
+   * the input's own id within its execution and kind (the key is all three): the executionId of a start, the
+   * eventId of a resume, `cancel:<executionId>`
+   */
   id: string;
   execution_id: string;
   kind: InboxKind;

@@ -18,6 +18,8 @@ export interface WorkerMetrics {
   /** gauges read at collection time */
   observeActive(read: () => number): void;
   observeQueueDepth(read: () => Record<string, number>): void;
+  /** `nats.intake.oldest_unacked_seconds`: how long this worker's oldest unsettled NATS input has waited */
+  observeIntakeOldestUnacked(read: () => number): void;
   /** Prometheus text of every metric */
   prometheusText(): Promise<string>;
   shutdown(): Promise<void>;
@@ -71,6 +73,10 @@ export function createMetrics(options: { resource: Resource; env?: NodeJS.Proces
     description: 'executions this worker runs now',
   });
   const depth = meter.createObservableGauge('queue.depth', { description: 'executions by status' });
+  const oldestUnacked = meter.createObservableGauge('nats.intake.oldest_unacked_seconds', {
+    ...seconds,
+    description: 'age of the oldest NATS input this worker holds unacknowledged (0: none)',
+  });
   const serializer = new PrometheusSerializer();
   const add = (counter: Counter, attributes: Attributes) => counter.add(1, attributes);
 
@@ -89,6 +95,9 @@ export function createMetrics(options: { resource: Resource; env?: NodeJS.Proces
       depth.addCallback((result) => {
         for (const [status, n] of Object.entries(read())) result.observe(n, { status });
       });
+    },
+    observeIntakeOldestUnacked(read) {
+      oldestUnacked.addCallback((result) => result.observe(read()));
     },
     async prometheusText() {
       const { resourceMetrics } = await prometheus.collect();

@@ -17,6 +17,11 @@ import { up as writeBatchV1 } from './0002_write_batch.js';
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`DROP FUNCTION IF EXISTS prfactory_write_batch(jsonb, uuid[])`.execute(db);
+  await createWriteBatchV2(db);
+}
+
+/** The function as this migration defines it (0013 puts it back in its `down`). */
+export async function createWriteBatchV2(db: Kysely<unknown>): Promise<void> {
   await sql`
 CREATE FUNCTION prfactory_write_batch(batch jsonb, ids uuid[], touches_inbox boolean)
 RETURNS TABLE (id uuid, revived boolean, dropped jsonb)

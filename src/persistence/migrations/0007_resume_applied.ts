@@ -42,6 +42,11 @@ $fn$`.execute(db);
 
   await sql`DROP FUNCTION prfactory_resume(uuid, text, text, text, jsonb, text, text, text, integer,
     double precision, integer, text)`.execute(db);
+  await createResumeV2(db);
+}
+
+/** The function as this migration defines it (0013 puts it back in its `down`). */
+export async function createResumeV2(db: Kysely<unknown>): Promise<void> {
   await sql`
 CREATE FUNCTION prfactory_resume(
   p_id uuid, p_event_id text, p_tenant text, p_type text, p_payload jsonb, p_hash text, p_trace_parent text,

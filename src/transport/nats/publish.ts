@@ -1,6 +1,6 @@
 /**
- * Publishing an input (CONTRACT §3) the way any other service would: on its subject, with `Nats-Msg-Id` set to
- * the message's own id, and waiting for JetStream to store it. The command line's `--nats` uses this; the answer
+ * Publishing an input the way any other service would: on its subject, with `Nats-Msg-Id` set to the message's
+ * own id scoped to its execution (messageIds.ts), and waiting for JetStream to store it. The command line's `--nats` uses this; the answer
  * is JetStream's (stored, or dropped as a duplicate), not the worker's — the worker's verdict arrives later as
  * lifecycle events or a notice on `P.events.rejected`.
  *
@@ -18,6 +18,7 @@ import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { silentLogger } from '../../telemetry/logger.js';
 import { connectNats, type NatsSettings } from './connection.js';
 import { isNatsTransportError, messageOf, NatsTransportError } from './errors.js';
+import { scopedMessageId } from './messageIds.js';
 import { type NatsNames, natsNames } from './names.js';
 
 export interface InputPublisherOptions {
@@ -49,15 +50,28 @@ export interface PublishedInput {
   duplicate: boolean;
 }
 
-/** The subject and `Nats-Msg-Id` of an input: the executionId of a start, the eventId of a resume. */
+/** The subject and `Nats-Msg-Id` of an input (the scoped forms of messageIds.ts). */
 export function addressOf(names: NatsNames, message: InputMessage): { subject: string; messageId: string } {
   switch (message.kind) {
-    case 'start':
-      return { subject: names.start, messageId: message.body.executionId };
-    case 'resume':
-      return { subject: names.resume(message.executionId), messageId: message.body.eventId };
-    case 'cancel':
-      return { subject: names.cancel(message.executionId), messageId: `cancel:${message.executionId}` };
+    case 'start': {
+      const { executionId } = message.body;
+      return { subject: names.start, messageId: scopedMessageId({ kind: 'start', executionId }) };
+    }
+    case 'resume': {
+      const { executionId } = message;
+      const { eventId } = message.body;
+      return {
+        subject: names.resume(executionId),
+        messageId: scopedMessageId({ kind: 'resume', executionId, eventId }),
+      };
+    }
+    case 'cancel': {
+      const { executionId } = message;
+      return {
+        subject: names.cancel(executionId),
+        messageId: scopedMessageId({ kind: 'cancel', executionId }),
+      };
+    }
   }
 }
 

@@ -25,10 +25,12 @@ import { ACK_WAIT_MS, ensureStreams } from './streams.js';
 
 /** Tuning that is not configuration: the contract fixes these; tests shorten them. */
 export interface NatsTransportOptions {
-  /** how long an input for an unknown execution waits for its start; default 60 s (CONTRACT §3) */
+  /** how long an input for an unknown execution waits for its start; default 60 s  */
   unknownExecutionGraceMs?: number;
   /** how long a publish waits for JetStream's acknowledgement; default 5 s */
   publishTimeoutMs?: number;
+  /** delay before an input that failed unexpectedly is delivered again; default 30 s */
+  unexpectedErrorDelayMs?: number;
 }
 
 export interface NatsTransport {
@@ -37,6 +39,8 @@ export interface NatsTransport {
   readonly bus: NatsBus;
   /** connected now: the `nats` check of `/readyz` */
   isReady(): boolean;
+  /** age of the oldest input this worker holds unacknowledged (0: none, or no intake) */
+  oldestUnackedSeconds(): number;
   ensureStreams(): Promise<void>;
   startIntake(service: Pick<ExecutionService, 'start' | 'resume' | 'cancel'>): void;
   stopIntake(): Promise<void>;
@@ -66,6 +70,7 @@ export async function createNatsTransport(
     link,
     bus,
     isReady: () => link.isConnected(),
+    oldestUnackedSeconds: () => intake?.oldestUnackedSeconds() ?? 0,
     ensureStreams: ensure,
     startIntake(service) {
       if (intake) throw new Error('the NATS intake was started already');
@@ -75,6 +80,10 @@ export async function createNatsTransport(
           concurrency: Nats.IntakeConcurrency,
           ackWaitMs: ACK_WAIT_MS,
           unknownExecutionGraceMs: context.options?.unknownExecutionGraceMs ?? 60_000,
+          maxRedeliveries: Nats.MaxRedeliveries,
+          ...(context.options?.unexpectedErrorDelayMs !== undefined && {
+            unexpectedErrorDelayMs: context.options.unexpectedErrorDelayMs,
+          }),
         },
       );
       intake.start();

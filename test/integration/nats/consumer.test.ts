@@ -83,6 +83,7 @@ describe('the NATS intake consumer', () => {
         concurrency: options.concurrency ?? 4,
         ackWaitMs: options.ackWaitMs ?? 30_000,
         unknownExecutionGraceMs: 60_000,
+        maxRedeliveries: 10,
       },
     );
     consumer.start();

@@ -67,15 +67,17 @@ describe('NATS intake', () => {
     expect((await client.publish(names.start, body, { msgId: executionId })).duplicate).toBe(false);
     // the broker drops the same Nats-Msg-Id inside its duplicate window…
     expect((await client.publish(names.start, body, { msgId: executionId })).duplicate).toBe(true);
-    // …and the worker's inbox drops what gets past it
-    expect((await client.publish(names.start, body, { msgId: `${executionId}-again` })).duplicate).toBe(
+    // …and the worker's inbox drops what gets past it (the same start under its other accepted id)
+    expect((await client.publish(names.start, body, { msgId: `start:${executionId}` })).duplicate).toBe(
       false,
     );
 
     await waitForNatsExecution(worker, executionId, ['suspended']);
     const resume = answers(executionId);
     await client.publish(names.resume(executionId), resume, { msgId: resume.eventId });
-    await client.publish(names.resume(executionId), resume, { msgId: `${resume.eventId}-again` });
+    await client.publish(names.resume(executionId), resume, {
+      msgId: `resume:${executionId}:${resume.eventId}`,
+    });
     await waitForNatsExecution(worker, executionId, ['completed']);
     await consumerSettled(client);
 

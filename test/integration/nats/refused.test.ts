@@ -26,11 +26,16 @@ interface Refusal {
   raw?: boolean;
   /** published without a Nats-Msg-Id: the notice names its stream sequence */
   noMsgId?: boolean;
+  /** its Nats-Msg-Id, when it must fit the payload (default `refused-<n>`) */
+  msgId?: string;
   reason: RegExp;
 }
 
 /** Every way an input can be refused, for the executions `suspended` (gate, waiting) and `completed`. */
 function refusals(names: NatsNames, suspended: string, completed: string): ((n: number) => Refusal)[] {
+  const startId = (body: object) => `start:${String((body as { executionId?: unknown }).executionId)}`;
+  const resumeId = (subjectId: string, body: { eventId?: unknown }) =>
+    `resume:${subjectId}:${String(body.eventId)}`;
   const resume = (executionId: string, extra: Record<string, unknown> = {}) => ({
     eventId: randomUUID(),
     executionId,
@@ -51,20 +56,28 @@ function refusals(names: NatsNames, suspended: string, completed: string): ((n: 
     () => ({ kind: 'JSON but no object', subject: names.start, body: 42, reason: /start request/ }),
     () => {
       const { tenantId: _, ...body } = startBody('steps', { executionId: randomUUID() });
-      return { kind: 'schema', subject: names.start, body, reason: /tenantId/ };
+      return { kind: 'schema', subject: names.start, body, msgId: startId(body), reason: /tenantId/ };
     },
-    () => ({
-      kind: 'unknown graph',
-      subject: names.start,
-      body: startBody('nope', { executionId: randomUUID() }),
-      reason: /unknown graph "nope"/,
-    }),
-    () => ({
-      kind: 'jira without a connection',
-      subject: names.start,
-      body: startBody('steps', { executionId: randomUUID(), ticket: { key: 'J-1', system: 'jira' } }),
-      reason: /jira/,
-    }),
+    () => {
+      const body = startBody('nope', { executionId: randomUUID() });
+      return {
+        kind: 'unknown graph',
+        subject: names.start,
+        body,
+        msgId: startId(body),
+        reason: /unknown graph "nope"/,
+      };
+    },
+    () => {
+      const body = startBody('steps', { executionId: randomUUID(), ticket: { key: 'J-1', system: 'jira' } });
+      return {
+        kind: 'jira without a connection',
+        subject: names.start,
+        body,
+        msgId: startId(body),
+        reason: /jira/,
+      };
+    },
     (n) => ({
       kind: 'start without executionId',
       subject: names.start,
@@ -74,37 +87,51 @@ function refusals(names: NatsNames, suspended: string, completed: string): ((n: 
     }),
     () => {
       const id = randomUUID();
+      const body = resume(id);
       return {
         kind: 'unknown execution',
         subject: names.resume(id),
-        body: resume(id),
+        body,
+        msgId: resumeId(id, body),
         reason: /does not exist/,
       };
     },
-    () => ({
-      kind: 'tenant mismatch',
-      subject: names.resume(suspended),
-      body: resume(suspended, { tenantId: 'other' }),
-      reason: /does not belong to tenant other/,
-    }),
-    () => ({
-      kind: 'not accepted in its state',
-      subject: names.resume(suspended),
-      body: {
+    () => {
+      const body = resume(suspended, { tenantId: 'other' });
+      return {
+        kind: 'tenant mismatch',
+        subject: names.resume(suspended),
+        body,
+        msgId: resumeId(suspended, body),
+        reason: /does not belong to tenant other/,
+      };
+    },
+    () => {
+      const body = {
         eventId: randomUUID(),
         executionId: suspended,
         tenantId: 'acme',
         type: 'plan_approved',
         approvedBy: 'ana',
-      },
-      reason: /waits at .* not plan_approved/,
-    }),
-    () => ({
-      kind: 'resume of a finished execution',
-      subject: names.resume(completed),
-      body: resume(completed),
-      reason: /is completed/,
-    }),
+      };
+      return {
+        kind: 'not accepted in its state',
+        subject: names.resume(suspended),
+        body,
+        msgId: resumeId(suspended, body),
+        reason: /waits at .* not plan_approved/,
+      };
+    },
+    () => {
+      const body = resume(completed);
+      return {
+        kind: 'resume of a finished execution',
+        subject: names.resume(completed),
+        body,
+        msgId: resumeId(completed, body),
+        reason: /is completed/,
+      };
+    },
     () => ({
       kind: 'cancel of a finished execution',
       subject: names.cancel(completed),
@@ -112,11 +139,21 @@ function refusals(names: NatsNames, suspended: string, completed: string): ((n: 
       noMsgId: true,
       reason: /is completed/,
     }),
+    () => {
+      const body = resume(completed);
+      return {
+        kind: 'body and subject disagree',
+        subject: names.resume(suspended),
+        body,
+        msgId: resumeId(suspended, body),
+        reason: /differs from/,
+      };
+    },
     () => ({
-      kind: 'body and subject disagree',
+      kind: 'Nats-Msg-Id that fits neither form of its payload',
       subject: names.resume(suspended),
-      body: resume(completed),
-      reason: /differs from/,
+      body: resume(suspended),
+      reason: /Nats-Msg-Id "refused-\d+" does not fit the message/,
     }),
     () => ({
       kind: 'no such verb',
@@ -134,6 +171,8 @@ function refusals(names: NatsNames, suspended: string, completed: string): ((n: 
       kind: 'start again with other content',
       subject: names.start,
       body: startBody('gate', { executionId: suspended, ticket: { key: `OTHER-${n}` } }),
+      // the same (fitting) id each time would be dropped by the broker as a duplicate
+      noMsgId: true,
       reason: /exists already with a different request/,
     }),
     () => {
@@ -141,6 +180,7 @@ function refusals(names: NatsNames, suspended: string, completed: string): ((n: 
       return { kind: 'resume without eventId', subject: names.resume(suspended), body, reason: /eventId/ };
     },
     () => ({
+      // the schema's reason wins over the id's
       kind: 'unknown resume type',
       subject: names.resume(suspended),
       body: resume(suspended, { type: 'coffee_break' }),
@@ -198,7 +238,7 @@ describe('refused NATS inputs', () => {
     const publishedAt = Date.now();
     for (let n = 0; n < 100; n++) {
       const refusal = kinds[n % kinds.length]!(n);
-      const msgId = refusal.noMsgId ? undefined : `refused-${n}`;
+      const msgId = refusal.noMsgId ? undefined : (refusal.msgId ?? `refused-${n}`);
       const { seq } = await client.publish(refusal.subject, refusal.body, {
         ...(msgId && { msgId }),
         ...(refusal.raw && { raw: true }),

@@ -14,7 +14,7 @@ import {
 } from '../../../src/transport/nats/consumer/disposition.js';
 
 const ID = '0b7e3c1a-2f4d-4a6b-9c8d-1e2f3a4b5c6d';
-const options = { unknownExecutionGraceMs: 60_000 };
+const options = { unknownExecutionGraceMs: 60_000, maxRedeliveries: 10 };
 
 describe('what becomes of an input the intake did not accept', () => {
   it('refuses for good what can never succeed', () => {

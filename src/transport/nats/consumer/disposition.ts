@@ -7,7 +7,7 @@
  * | `EXECUTION_NOT_FOUND` | redelivered with a growing delay while the message has waited less than the grace (60 s): a resume may have overtaken its start on another worker; then refused |
  * | `UNAVAILABLE`, a transient database error | redelivered with a growing delay, for as long as it takes |
  * | any other host error (schema, unknown graph, tenant, not accepted, finished, conflict) | refused |
- * | anything else (a bug, an unforeseen driver error) | redelivered with a long delay and logged as an error: it may succeed after a fix, and an input is never dropped on a guess |
+ * | anything else (a bug, an unforeseen driver error) | redelivered with a long delay and logged as an error, at most `Nats.MaxRedeliveries` times, then refused: it may succeed after a fix, but a message that fails every time must not hold a place among the consumer's unacknowledged messages for ever |
  *
  * The time an input has waited is counted from its delivery count, not from a clock: each redelivery came at
  * least one nak delay after the one before (or one ack wait, when a worker died holding it), so the sum of the
@@ -23,8 +23,12 @@ export type Disposition =
   | { action: 'refuse'; reason: string };
 
 export interface DispositionOptions {
-  /** how long a resume or cancel for an unknown execution waits for its start; CONTRACT §3: 60 s */
+  /** how long a resume or cancel for an unknown execution waits for its start (60 s) */
   unknownExecutionGraceMs: number;
+  /** redeliveries of an input that fails unexpectedly before it is refused (`Nats.MaxRedeliveries`) */
+  maxRedeliveries: number;
+  /** delay before each such redelivery; default {@link UNEXPECTED_ERROR_DELAY_MS} (tests shorten it) */
+  unexpectedErrorDelayMs?: number;
 }
 
 /** Delay before redelivery `n + 1` of an input whose execution is not known yet: 0.25 s doubling to 5 s. */
@@ -68,5 +72,12 @@ export function dispositionOf(
   if (isTransientDatabaseError(error)) {
     return { action: 'retry', delayMs: transientDelayMs(deliveryCount), reason: messageOf(error) };
   }
-  return { action: 'retry', delayMs: UNEXPECTED_ERROR_DELAY_MS, reason: messageOf(error), unexpected: true };
+  if (deliveryCount > options.maxRedeliveries) {
+    return {
+      action: 'refuse',
+      reason: `failed unexpectedly on each of ${deliveryCount} deliveries; last: ${messageOf(error)}`,
+    };
+  }
+  const delayMs = options.unexpectedErrorDelayMs ?? UNEXPECTED_ERROR_DELAY_MS;
+  return { action: 'retry', delayMs, reason: messageOf(error), unexpected: true };
 }

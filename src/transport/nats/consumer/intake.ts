@@ -31,13 +31,27 @@ import {
 } from '@nats-io/jetstream';
 import type { Bus } from '../../../host/bus.js';
 import { InvalidInputError } from '../../../host/errors.js';
-import type { InputMeta } from '../../../host/messages.js';
+import {
+  cancelRequestSchema,
+  type InputMeta,
+  parseInput,
+  resumeRequestSchema,
+  startRequestSchema,
+} from '../../../host/messages.js';
 import type { Accepted, ExecutionService } from '../../../host/service.js';
 import type { Logger } from '../../../telemetry/logger.js';
 import { messageOf } from '../errors.js';
+import { messageIdProblem } from '../messageIds.js';
 import type { NatsNames } from '../names.js';
 import { dispositionOf, transientDelayMs } from './disposition.js';
 import { orderKey, type Received, receive } from './received.js';
+
+/** Each route's schema, named as intake names it in its refusals. */
+const inputSchemas = {
+  start: [startRequestSchema, 'start request'],
+  resume: [resumeRequestSchema, 'resume event'],
+  cancel: [cancelRequestSchema, 'cancel request'],
+} as const;
 
 export type NatsIntakeState = 'created' | 'running' | 'stopping' | 'stopped';
 
@@ -64,6 +78,10 @@ export interface NatsIntakeOptions {
   ackWaitMs: number;
   /** how long an input for an unknown execution waits for its start before it is refused (60 s) */
   unknownExecutionGraceMs: number;
+  /** redeliveries of an input that fails unexpectedly before it is refused (`Nats.MaxRedeliveries`) */
+  maxRedeliveries: number;
+  /** delay before each such redelivery (default 30 s) */
+  unexpectedErrorDelayMs?: number;
 }
 
 function isMissing(error: unknown): boolean {
@@ -80,6 +98,8 @@ export class NatsIntakeConsumer {
   private fetching: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  /** when each message this worker holds unsettled was delivered (ms, monotonic): what makes intake "stuck" */
+  private readonly held = new Map<JsMsg, number>();
   private readonly chains = new Map<string, Promise<void>>();
   private pauseTimer: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
   private readonly log: Logger;
@@ -93,6 +113,17 @@ export class NatsIntakeConsumer {
 
   get status(): NatsIntakeState {
     return this.state;
+  }
+
+  /**
+   * Seconds the oldest message this worker holds has waited for its ack, nak or term (0 when it holds none). A
+   * handler that never returns — a database call that hangs, a lock never granted — shows here, while the
+   * consumer's other messages may go on flowing.
+   */
+  oldestUnackedSeconds(): number {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const at of this.held.values()) oldest = Math.min(oldest, at);
+    return oldest === Number.POSITIVE_INFINITY ? 0 : (performance.now() - oldest) / 1000;
   }
 
   start(): void {
@@ -202,6 +233,7 @@ export class NatsIntakeConsumer {
   private dispatch(msg: JsMsg): void {
     const received = receive(msg, this.deps.names);
     const key = orderKey(received);
+    this.held.set(msg, performance.now());
     // from now until it is settled, also while it waits for an earlier input of its execution
     const keepAlive = setInterval(() => msg.working(), Math.max(1000, this.options.ackWaitMs / 3));
     const task = (this.chains.get(key) ?? Promise.resolve()).then(() =>
@@ -214,6 +246,7 @@ export class NatsIntakeConsumer {
     this.inFlight.add(task);
     void task.finally(() => {
       clearInterval(keepAlive);
+      this.held.delete(msg);
       this.inFlight.delete(task);
       if (this.chains.get(key) === task) this.chains.delete(key);
       this.wakeSlotWaiter();
@@ -256,6 +289,13 @@ export class NatsIntakeConsumer {
     const { route, body, unreadable } = received;
     if (route.kind === 'unknown') throw new InvalidInputError(route.reason);
     if (unreadable !== undefined) throw new InvalidInputError(unreadable);
+    const idProblem = messageIdProblem(route, body, received.msgIdHeader);
+    if (idProblem) {
+      // A body that fails its schema says more about what is wrong than its id does.
+      const [schema, what] = inputSchemas[route.kind];
+      parseInput(schema, body, what);
+      throw new InvalidInputError(idProblem);
+    }
     const meta: InputMeta = { source: 'nats', traceParent: received.traceParent };
     const { service } = this.deps;
     switch (route.kind) {

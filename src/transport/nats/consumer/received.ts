@@ -14,6 +14,8 @@ export interface Received {
   subject: string;
   /** its `Nats-Msg-Id`, else its stream sequence */
   messageId: string;
+  /** its `Nats-Msg-Id` as sent, when it has one */
+  msgIdHeader: string | undefined;
   route: InputRoute;
   body?: unknown;
   /** why the body cannot be read, when it cannot */
@@ -28,10 +30,12 @@ function headerOf(msg: JsMsg, name: string): string | undefined {
 }
 
 export function receive(msg: JsMsg, names: NatsNames): Received {
+  const msgIdHeader = headerOf(msg, 'Nats-Msg-Id');
   const received: Received = {
     msg,
     subject: msg.subject,
-    messageId: headerOf(msg, 'Nats-Msg-Id') ?? String(msg.seq),
+    messageId: msgIdHeader ?? String(msg.seq),
+    msgIdHeader,
     route: routeOf(names, msg.subject),
     traceParent: parseTraceParent(headerOf(msg, 'traceparent')),
   };
