@@ -38,7 +38,11 @@ export interface WorkflowContext {
   round: number;
   /** every rejection so far, oldest first; its length bounds the loop (guard `rejectionLimitReached`) */
   rejections: Rejection[];
-  /** names fixed at the start, so a later change of the naming rules never renames a running execution's branch */
+  /**
+   * names fixed at the start (`src/machines/naming.ts`: ticket key plus a tag of the execution id) and read
+   * from here alone, so a re-run or a restore uses exactly the branch and file it wrote, and a restored
+   * checkpoint keeps the names it holds whichever naming rule made them
+   */
   planBranch: string;
   planPath: string;
   plan?: Plan;
@@ -72,10 +76,10 @@ export function workflowContext(input: WorkflowInput): WorkflowContext {
     repository: input.repository,
     round: 1,
     rejections: [],
-    planBranch: planBranchName(input.ticket.key),
-    planPath: planFilePath(input.ticket.key),
+    planBranch: planBranchName(input.ticket.key, input.executionId),
+    planPath: planFilePath(input.ticket.key, input.executionId),
     ...(typeof plan === 'string' ? { inputPlan: plan } : {}),
-    implementationBranch: implementationBranchName(input.ticket.key),
+    implementationBranch: implementationBranchName(input.ticket.key, input.executionId),
   };
 }
 

@@ -45,11 +45,11 @@ describe('the command line', () => {
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toContain('The agent asks:');
       expect(result.stdout).toContain('The ticket’s people answer:');
-      expect(result.stdout).toContain('The plan (branch prfactory/plan/demo-1)');
+      expect(result.stdout).toMatch(/The plan \(branch prfactory\/plan\/demo-1-[0-9a-f]{8}\)/);
       expect(result.stdout).toContain('Ana approves the plan.');
       expect(result.stdout).toMatch(/pull request: local:\/\/greeter\/pull\/1/);
-      expect(result.stdout).toMatch(/prfactory\/plan\/demo-1 [0-9a-f]+ /);
-      expect(result.stdout).toMatch(/prfactory\/demo-1 [0-9a-f]+ /);
+      expect(result.stdout).toMatch(/prfactory\/plan\/demo-1-[0-9a-f]{8} [0-9a-f]+ /);
+      expect(result.stdout).toMatch(/prfactory\/demo-1-[0-9a-f]{8} [0-9a-f]+ /);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -12,6 +12,7 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AgentFn } from '../../../src/actors/agent.js';
 import { implementationGraph } from '../../../src/machines/implementation.js';
+import { implementationBranchName } from '../../../src/machines/naming.js';
 import { refinementGraph } from '../../../src/machines/refinement.js';
 import { planningGraphV1 } from '../../../src/machines/v1/planning.js';
 import { prfactoryGraphV1 } from '../../../src/machines/v1/prfactory.js';
@@ -218,7 +219,10 @@ describe('executions started under version 1 finish under version 2', () => {
     await send(next, id, approve);
     e = await waitForStatus(next, id, ['completed', 'failed']);
     expect(e).toMatchObject({ status: 'completed', state: 'done', graphVersion: 2 });
-    expect(e.pullRequest).toEqual({ url: 'https://example.test/pr/1', branch: 'prfactory/proj-9' });
+    expect(e.pullRequest).toEqual({
+      url: 'https://example.test/pr/1',
+      branch: implementationBranchName('PROJ-9', id),
+    });
     const keys = runs.filter((r) => r.executionId === id).map((r) => r.key);
     expect(keys.filter((k) => k === 'reviewPlan')).toHaveLength(1);
     expect(new Set(keys).size).toBe(keys.length); // every agent ran once

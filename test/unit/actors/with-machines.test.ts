@@ -32,9 +32,12 @@ describe('built-in agents in the prfactory machine', () => {
     expect(snap.value).toBe('done');
     expect(snap.context.pullRequest).toEqual({
       url: 'https://example.test/pr/1',
-      branch: 'prfactory/proj-7',
+      branch: 'prfactory/proj-7-3792c8a4',
     });
-    expect(world.commits.map((c) => c.branch)).toEqual(['prfactory/plan/proj-7', 'prfactory/proj-7']);
+    expect(world.commits.map((c) => c.branch)).toEqual([
+      'prfactory/plan/proj-7-3792c8a4',
+      'prfactory/proj-7-3792c8a4',
+    ]);
     // both branches start from the commit refinement pinned
     expect(world.commits.map((c) => c.baseCommit)).toEqual(['head0', 'head0']);
     expect(world.prepared).toBe(1);

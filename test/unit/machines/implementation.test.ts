@@ -12,16 +12,16 @@ describe('implementation graph', () => {
     expect(snap.status).toBe('done');
     expect(snap.value).toBe('done');
     expect(calls.find((c) => c.key === 'implement')?.input).toMatchObject({
-      branch: 'prfactory/proj-123',
+      branch: 'prfactory/proj-123-3792c8a4',
       plan: '# The plan',
       baseCommit: undefined,
     });
     expect(snap.context.pullRequest).toEqual({
       url: 'https://example.test/pr/1',
-      branch: 'prfactory/proj-123',
+      branch: 'prfactory/proj-123-3792c8a4',
     });
     expect(snap.context.implementation).toEqual({
-      branch: 'prfactory/proj-123',
+      branch: 'prfactory/proj-123-3792c8a4',
       commit: 'impl1',
       baseCommit: 'head0',
       summary: 'added the flag',

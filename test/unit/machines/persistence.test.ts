@@ -86,7 +86,7 @@ describe('persist and restore', () => {
     restored.send({ type: 'plan_approved', approvedBy: 'ana' });
     const snap = await settled(restored);
     expect(snap.value).toBe('done');
-    expect(snap.context.pullRequest?.branch).toBe('prfactory/proj-123');
+    expect(snap.context.pullRequest?.branch).toBe('prfactory/proj-123-3792c8a4');
   });
 
   it('runs an interrupted step again, with its persisted input, invoked by its string key', async () => {

@@ -19,13 +19,13 @@ describe('planning graph', () => {
     expect(snap.value).toBe('awaitingApproval');
     expect(snap.hasTag('waiting')).toBe(true);
     expect(snap.context.plan).toEqual({
-      branch: 'prfactory/plan/proj-123',
+      branch: 'prfactory/plan/proj-123-3792c8a4',
       markdown: '# Plan, round 1',
       commit: 'plan1',
     });
     expect(calls.find((c) => c.key === 'commitPlan')?.input).toMatchObject({
-      branch: 'prfactory/plan/proj-123',
-      path: '.prfactory/plans/PROJ-123.md',
+      branch: 'prfactory/plan/proj-123-3792c8a4',
+      path: '.prfactory/plans/PROJ-123-3792c8a4.md',
       round: 1,
       baseCommit: undefined,
     });

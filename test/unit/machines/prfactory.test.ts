@@ -40,13 +40,13 @@ describe('prfactory graph', () => {
     expect(calls.find((c) => c.key === 'implement')?.input).toMatchObject({
       plan: '# Plan, round 2',
       baseCommit: 'base0',
-      branch: 'prfactory/proj-123',
+      branch: 'prfactory/proj-123-3792c8a4',
     });
     expect(snap.context).toMatchObject({
       questions: [{ id: 'q1', text: 'Which flag?' }],
       answers: { q1: 'blue' },
-      plan: { branch: 'prfactory/plan/proj-123', markdown: '# Plan, round 2', commit: 'plan2' },
-      pullRequest: { url: 'https://example.test/pr/1', branch: 'prfactory/proj-123' },
+      plan: { branch: 'prfactory/plan/proj-123-3792c8a4', markdown: '# Plan, round 2', commit: 'plan2' },
+      pullRequest: { url: 'https://example.test/pr/1', branch: 'prfactory/proj-123-3792c8a4' },
     });
   });
 
