@@ -9,6 +9,7 @@ import { nanos } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InProcessBus } from '../../../src/host/bus.js';
 import { UnavailableError } from '../../../src/host/errors.js';
+import type { RejectedInput } from '../../../src/host/events.js';
 import type { InputMeta } from '../../../src/host/messages.js';
 import type { Accepted, ExecutionService } from '../../../src/host/service.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
@@ -58,7 +59,12 @@ describe('the NATS intake consumer', () => {
     client = undefined;
   });
 
-  async function setUp(service: Service, options: { concurrency?: number; ackWaitMs?: number } = {}) {
+  const bus = new InProcessBus();
+
+  async function setUp(
+    service: Service,
+    options: { concurrency?: number; ackWaitMs?: number; maxRedeliveries?: number } = {},
+  ) {
     const prefix = uniquePrefix();
     client = await natsTestClient(prefix);
     const jsm = await jetstreamManager(client.nc);
@@ -75,7 +81,7 @@ describe('the NATS intake consumer', () => {
         js: client.js,
         names: client.names,
         service,
-        bus: new InProcessBus(),
+        bus,
         log: silentLogger(),
         ensureStreams: ensure,
       },
@@ -83,7 +89,8 @@ describe('the NATS intake consumer', () => {
         concurrency: options.concurrency ?? 4,
         ackWaitMs: options.ackWaitMs ?? 30_000,
         unknownExecutionGraceMs: 60_000,
-        maxRedeliveries: 10,
+        maxRedeliveries: options.maxRedeliveries ?? 10,
+        unexpectedErrorDelayMs: 100,
       },
     );
     consumer.start();
@@ -116,6 +123,44 @@ describe('the NATS intake consumer', () => {
     });
     await new Promise((r) => setTimeout(r, 1500));
     expect(calls).toHaveLength(3);
+  });
+
+  it('refuses and announces an input that fails unexpectedly on every delivery, after Nats.MaxRedeliveries', async () => {
+    const { service, calls } = scriptedService(async () => {
+      throw new TypeError("cannot read properties of undefined (reading 'x')");
+    });
+    const notices: RejectedInput[] = [];
+    const off = bus.onRejected((notice) => notices.push(notice));
+    const c = await setUp(service, { maxRedeliveries: 2 });
+    const id = randomUUID();
+    await c.publish(c.names.start, start(id), { msgId: `start:${id}` });
+    const [notice] = await eventually('announced', async () => (notices.length > 0 ? notices : undefined));
+    off();
+    expect(notice).toMatchObject({ subject: c.names.start, messageId: `start:${id}` });
+    expect(notice!.reason).toMatch(/failed unexpectedly on each of 3 deliveries; last: cannot read/);
+    await eventually('terminated: nothing left to deliver', async () => {
+      const info = await c.jsm.consumers.info(c.names.inboxStream, c.names.consumer);
+      return info.num_ack_pending === 0 && info.num_pending === 0 ? true : undefined;
+    });
+    expect(calls).toHaveLength(3);
+  });
+
+  it('tells how long the oldest input it holds has waited, and forgets it once settled', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { service, calls } = scriptedService(() => released);
+    const c = await setUp(service);
+    expect(consumer!.oldestUnackedSeconds()).toBe(0);
+    const id = randomUUID();
+    await c.publish(c.names.start, start(id), { msgId: id });
+    await eventually('held', async () => (calls.length === 1 ? true : undefined));
+    await eventually('held for over half a second', async () =>
+      consumer!.oldestUnackedSeconds() > 0.5 ? true : undefined,
+    );
+    release();
+    await eventually('settled', async () => (consumer!.oldestUnackedSeconds() === 0 ? true : undefined));
   });
 
   it('keeps a slow input alive with working(): it is not redelivered past its ack wait', async () => {

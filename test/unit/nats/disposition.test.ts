@@ -66,4 +66,15 @@ describe('what becomes of an input the intake did not accept', () => {
       unexpected: true,
     });
   });
+
+  it('refuses an input that failed unexpectedly on the first delivery and every one of its MaxRedeliveries', () => {
+    const error = new TypeError('cannot read x of undefined');
+    expect(dispositionOf(error, 10, options)).toMatchObject({ action: 'retry', unexpected: true });
+    expect(dispositionOf(error, 11, options)).toEqual({
+      action: 'refuse',
+      reason: 'failed unexpectedly on each of 11 deliveries; last: cannot read x of undefined',
+    });
+    // a database away is waited for however long it takes
+    expect(dispositionOf(new UnavailableError('database unavailable'), 1000, options).action).toBe('retry');
+  });
 });
