@@ -66,6 +66,7 @@ const codeByStatus: Record<number, string> = {
   408: 'timeout',
   409: 'conflict',
   413: 'payload_too_large',
+  414: 'uri_too_long',
   503: 'unavailable',
 };
 
