@@ -30,7 +30,8 @@ import type { EventStream } from './sse.js';
 
 export interface HttpServerOptions {
   service: ExecutionService;
-  config: Config['Http'];
+  /** `ApiTokenFile` is not read here: `ApiToken` holds the file's token once the configuration is loaded */
+  config: Omit<Config['Http'], 'ApiTokenFile'>;
   /** request and error logs go here (a child with `component: 'http'`); default: none */
   logger?: Logger;
   /** the Prometheus text of §8; without it `GET /metrics` is 404 */
