@@ -28,6 +28,7 @@ export const listQuerySchema = z.object({
   status: z.preprocess(emptyToUndefined, z.enum(executionStatuses).optional()),
   graph: z.preprocess(emptyToUndefined, z.string().max(100).optional()),
   tenantId: z.preprocess(emptyToUndefined, z.string().max(200).optional()),
+  ticketKey: z.preprocess(emptyToUndefined, z.string().max(200).optional()),
   limit: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(200).optional()),
   cursor: z.preprocess(emptyToUndefined, z.string().max(1000).optional()),
 });

@@ -1,6 +1,6 @@
 /** `GET /v1/executions/:id/stream`: the execution's §4 events as Server-Sent Events (see `../sse.ts`). */
 import type { FastifyInstance } from 'fastify';
-import type { ExecutionService } from '../../../host/service.js';
+import { type ExecutionService, MAX_EVENT_SEQ } from '../../../host/service.js';
 import { finishedStatuses } from '../../../persistence/schema.js';
 import { HttpError } from '../errors.js';
 import { type EventStream, LiveBuffer, writeEventStream } from '../sse.js';
@@ -11,13 +11,20 @@ interface StreamRequest {
   Querystring: { lastEventId?: string };
 }
 
-/** `Last-Event-ID` (what a reconnecting EventSource sends) wins over `?lastEventId`; absent means 0. */
+/**
+ * `Last-Event-ID` (what a reconnecting EventSource sends) wins over `?lastEventId`; absent means 0. A `seq` is
+ * at most {@link MAX_EVENT_SEQ}, so anything larger is no id this stream sent.
+ */
 export function parseLastEventId(header: unknown, query: unknown): number {
   const raw = typeof header === 'string' ? header : typeof query === 'string' ? query : undefined;
   if (raw === undefined || raw.trim() === '') return 0;
   const value = raw.trim();
-  if (!/^\d{1,15}$/.test(value)) {
-    throw new HttpError(400, 'invalid_input', `Last-Event-ID must be a non-negative integer, got "${value}"`);
+  if (!/^\d{1,15}$/.test(value) || Number(value) > MAX_EVENT_SEQ) {
+    throw new HttpError(
+      400,
+      'invalid_input',
+      `Last-Event-ID must be an integer from 0 to ${MAX_EVENT_SEQ}, got "${value.slice(0, 40)}"`,
+    );
   }
   return Number(value);
 }
