@@ -81,6 +81,8 @@ export interface ExecutionService {
   /** operator retry of a `failed` execution */
   retry(executionId: string, body: unknown, meta: InputMeta): Promise<Accepted>;
   get(executionId: string): Promise<ExecutionDetails>;
+  /** the tenant an execution belongs to; undefined when no execution has that id (whatever its form) */
+  tenantOf(executionId: string): Promise<string | undefined>;
   list(query: ListQuery): Promise<{ items: ExecutionSummary[]; nextCursor: string | null }>;
   /** events of an execution with `seq` greater than `afterSeq` (0 to {@link MAX_EVENT_SEQ}), in order */
   eventsAfter(executionId: string, afterSeq: number): Promise<LifecycleEvent[]>;

@@ -1,7 +1,9 @@
 /** `GET /v1/executions/:id/stream`: the execution's §4 events as Server-Sent Events (see `../sse.ts`). */
 import type { FastifyInstance } from 'fastify';
 import { type ExecutionService, MAX_EVENT_SEQ } from '../../../host/service.js';
+import { serviceFor } from '../../../host/tenantScope.js';
 import { finishedStatuses } from '../../../persistence/schema.js';
+import { callerOf } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { type EventStream, LiveBuffer, writeEventStream } from '../sse.js';
 import { isExecutionId } from './executions.js';
@@ -37,13 +39,15 @@ export interface StreamRouteOptions {
 
 export function registerStreamRoute(
   app: FastifyInstance,
-  service: ExecutionService,
+  shared: ExecutionService,
   options: StreamRouteOptions,
 ) {
   app.get<StreamRequest>('/v1/executions/:id/stream', async (request, reply) => {
     const { id } = request.params;
     const afterSeq = parseLastEventId(request.headers['last-event-id'], request.query.lastEventId);
     if (!isExecutionId(id)) throw new HttpError(404, 'not_found', `execution ${id} does not exist`);
+    // Another tenant's execution is not found: `get` below refuses it before anything is written.
+    const service = serviceFor(shared, callerOf(request));
 
     // Subscribe before reading anything, so that no event falls between the replay and the live feed.
     const live = new LiveBuffer(service, id);
