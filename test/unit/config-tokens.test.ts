@@ -134,7 +134,11 @@ describe('API tokens in the configuration', () => {
     const configDir = mkdtempSync(path.join(dir, 'cli-'));
     writeFileSync(
       path.join(configDir, 'appsettings.json'),
-      JSON.stringify({ Tenants: { acme: { ApiTokenFile: path.join(configDir, 'missing.token') } } }),
+      JSON.stringify({
+        // should the file be ignored, migrate would open an embedded database here rather than in the cwd
+        Database: { DataDirectory: path.join(configDir, 'data') },
+        Tenants: { acme: { ApiTokenFile: path.join(configDir, 'missing.token') } },
+      }),
     );
     let stderr = '';
     const io = {
