@@ -9,6 +9,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { hasAnyApiToken, resolveApiTokens } from './apiTokens.js';
+import { ConfigError } from './configError.js';
+
+export { ConfigError } from './configError.js';
 
 /** `hh:mm:ss` or `d.hh:mm:ss` (the .NET TimeSpan form of the original worker) → milliseconds. */
 export function parseTimeSpan(text: string): number {
@@ -48,6 +52,10 @@ const tenantSchema = z
     AutoImplementAfterPlanApproval: booleanish
       .default(true)
       .describe('false: the implementation graph ends in its final state `skipped`'),
+    ApiToken: nullableString.describe(
+      'Bearer token of this tenant: it reaches only this tenant’s executions',
+    ),
+    ApiTokenFile: nullableString.describe('path of a file holding Tenants.<id>.ApiToken'),
   })
   .partial();
 
@@ -186,7 +194,14 @@ export const configSchema = z.object({
         .max(65535)
         .default(8080)
         .describe('port of the HTTP API (0: any free)'),
-      ApiToken: nullableString.default(null).describe('Bearer token every /v1 route requires when set'),
+      ApiToken: nullableString
+        .default(null)
+        .describe(
+          'the operator’s Bearer token (every tenant); once any token is set, every /v1 route requires one',
+        ),
+      ApiTokenFile: nullableString
+        .default(null)
+        .describe('path of a file holding Http.ApiToken (its trailing newline ignored)'),
       BodyLimitBytes: positiveInt.default(1_048_576).describe('larger request bodies get 413'),
     })
     .prefault({}),
@@ -218,23 +233,11 @@ export const configSchema = z.object({
   Tenants: z
     .record(z.string(), tenantSchema)
     .default({ default: { AutoImplementAfterPlanApproval: true } })
-    .describe('Tenants.<id> overrides Tenants.default'),
+    .describe('Tenants.<id> overrides Tenants.default (tokens excepted: they are per tenant)'),
 });
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
-
-/** A configuration value that cannot be used: the CLI exits 2 naming {@link key}. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly code = 'CONFIG_INVALID';
-  constructor(
-    readonly key: string,
-    message: string,
-  ) {
-    super(`configuration key ${key}: ${message}`);
-  }
-}
 
 export interface LoadConfigOptions {
   /** folder holding appsettings*.json; default: the current directory */
@@ -297,9 +300,11 @@ function fromEnvironment(env: NodeJS.ProcessEnv): JsonObject {
   const set = (keyPath: string[], value: string) => {
     let node = result;
     let shape: Record<string, unknown> | undefined = configSchema.shape;
+    const inTenants = canonicalKey(configSchema.shape, keyPath[0] ?? '') === 'Tenants';
     keyPath.forEach((raw, index) => {
       const key = canonicalKey(shape, raw);
-      shape = shapeOf(shape?.[key]);
+      // Below Tenants the tenant id is kept as written; the keys under it are a tenant's settings.
+      shape = inTenants && index === 1 ? tenantSchema.shape : shapeOf(shape?.[key]);
       if (index === keyPath.length - 1) node[key] = value;
       else {
         if (!isObject(node[key])) node[key] = {};
@@ -326,7 +331,13 @@ function reportUnknownKeys(
   report: (k: string) => void,
 ) {
   for (const [key, value] of Object.entries(raw)) {
-    if (prefix === '' && key === 'Tenants') continue;
+    if (prefix === '' && key === 'Tenants') {
+      for (const [tenantId, settings] of Object.entries(isObject(value) ? value : {})) {
+        if (isObject(settings))
+          reportUnknownKeys(settings, tenantSchema.shape, `Tenants.${tenantId}.`, report);
+      }
+      continue;
+    }
     const child = shape[key];
     if (child === undefined) report(prefix + key);
     else {
@@ -356,12 +367,13 @@ export function parseConfig(raw: unknown): Config {
     const issue = result.error.issues[0]!;
     throw new ConfigError(issue.path.join('.') || '(root)', issue.message);
   }
-  const config = result.data;
-  checkNatsCredentials(config.Nats);
-  if (!isLoopback(config.Http.Host) && !config.Http.ApiToken) {
+  checkNatsCredentials(result.data.Nats);
+  const config = resolveApiTokens(result.data);
+  // Either kind of token closes the API: once one is set, every /v1 call needs a token.
+  if (!isLoopback(config.Http.Host) && !hasAnyApiToken(config)) {
     throw new ConfigError(
       'Http.ApiToken',
-      `must be set when Http.Host (${config.Http.Host}) is not a loopback address`,
+      `must be set (or a tenant's Tenants.<tenantId>.ApiToken) when Http.Host (${config.Http.Host}) is not a loopback address`,
     );
   }
   return config;
@@ -428,11 +440,24 @@ export function describeConfig(): { key: string; default: string; description: s
       });
     }
   }
-  rows.push({
-    key: 'Tenants.<tenantId>.AutoImplementAfterPlanApproval',
-    default: 'true',
-    description:
-      'false: the implementation graph ends in its final state `skipped`; Tenants.default applies to all',
-  });
+  rows.push(
+    {
+      key: 'Tenants.<tenantId>.AutoImplementAfterPlanApproval',
+      default: 'true',
+      description:
+        'false: the implementation graph ends in its final state `skipped`; Tenants.default applies to all',
+    },
+    {
+      key: 'Tenants.<tenantId>.ApiToken',
+      default: 'null',
+      description:
+        'Bearer token of this tenant: it sees and acts on this tenant’s executions only; never inherited from Tenants.default, and distinct from every other token',
+    },
+    {
+      key: 'Tenants.<tenantId>.ApiTokenFile',
+      default: 'null',
+      description: 'path of a file holding Tenants.<tenantId>.ApiToken (its trailing newline ignored)',
+    },
+  );
   return rows;
 }

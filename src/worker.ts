@@ -6,6 +6,7 @@
 import type { AgentFn } from './actors/agent.js';
 import { builtInAgents } from './actors/index.js';
 import type { Ports } from './actors/ports.js';
+import { tenantTokensOf } from './apiTokens.js';
 import { type Config, type ConfigInput, parseConfig, workerIdOf } from './config.js';
 import { type Bus, InProcessBus } from './host/bus.js';
 import { createExecutionService } from './host/executionService.js';
@@ -161,6 +162,7 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
     ? createHttpServer({
         service,
         config: config.Http,
+        tenantTokens: tenantTokensOf(config),
         logger: log,
         metrics: () => telemetry.metrics.prometheusText(),
       })

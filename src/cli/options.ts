@@ -19,7 +19,7 @@ export function addConnectionOptions(command: Command): Command {
     .option('--url <url>', `the worker's HTTP API (default: $PRFACTORY_URL or ${DEFAULT_WORKER_URL})`)
     .option(
       '--token <token>',
-      'API token, when the worker has Http.ApiToken set (default: $PRFACTORY_TOKEN)',
+      "API token, the operator's or a tenant's, when the worker has tokens set (default: $PRFACTORY_TOKEN)",
     );
 }
 

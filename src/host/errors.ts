@@ -51,6 +51,20 @@ export class TenantMismatchError extends HostError {
   }
 }
 
+/**
+ * A caller limited to one tenant (a tenant's API token) asked to act for another tenant, e.g. to start an
+ * execution for it. Its code is TENANT_MISMATCH: the same refusal (HTTP 403) as a body naming the wrong tenant.
+ */
+export class TenantForbiddenError extends HostError {
+  override readonly name = 'TenantForbiddenError';
+  constructor(
+    readonly callerTenantId: string,
+    readonly tenantId: string,
+  ) {
+    super('TENANT_MISMATCH', `a token of tenant ${callerTenantId} cannot act for tenant ${tenantId}`);
+  }
+}
+
 /** The input is well formed but the execution's state refuses it (HTTP 409). */
 export class ConflictError extends HostError {
   override readonly name = 'ConflictError';

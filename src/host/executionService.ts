@@ -3,6 +3,7 @@
  * safety net, the outbox table) for live events.
  */
 import type { Kysely } from 'kysely';
+import { findExecutionTenant } from '../persistence/executionReads.js';
 import type { DB } from '../persistence/schema.js';
 import type { Bus } from './bus.js';
 import type { LifecycleEvent } from './events.js';
@@ -29,6 +30,7 @@ export function createExecutionService(deps: ExecutionServiceDeps): ExecutionSer
     cancel: (id, body, meta) => intake.cancel(id, body, meta),
     retry: (id, body, meta) => intake.retry(id, body, meta),
     get: (id) => getExecution(db, id),
+    tenantOf: (id) => findExecutionTenant(db, id),
     list: (query: ListQuery) => listPage(db, query),
     eventsAfter: (id, afterSeq) => executionEventsAfter(db, id, afterSeq),
 

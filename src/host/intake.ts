@@ -28,6 +28,7 @@ import { insertEvents } from '../persistence/outbox.js';
 import { type ResumeInput, type ResumeOutcome, resumeExecution } from '../persistence/resume.js';
 import { type DB, finishedStatuses } from '../persistence/schema.js';
 import { isTransientDatabaseError } from '../persistence/transientErrors.js';
+import { isUuid } from '../uuid.js';
 import type { WakeHint } from './bus.js';
 import {
   ConflictError,
@@ -40,6 +41,7 @@ import {
   cancelRequestSchema,
   type InputMeta,
   parseInput,
+  pathIdOf,
   resumeRequestSchema,
   retryRequestSchema,
   startRequestSchema,
@@ -100,14 +102,12 @@ function firstIssue(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * The execution an id from a path or subject names, in lower case (see `executionIdSchema`); an id that is not a
  * uuid names no execution: 404, not a database error about the column's type.
  */
 export function executionIdOf(id: string): string {
-  if (!UUID.test(id)) throw new ExecutionNotFoundError(id);
+  if (!isUuid(id)) throw new ExecutionNotFoundError(id);
   return id.toLowerCase();
 }
 
@@ -115,14 +115,6 @@ function checkOwnership(row: ExecutionRow | undefined, id: string, tenantId: str
   if (!row) throw new ExecutionNotFoundError(id);
   if (row.tenant_id !== tenantId) throw new TenantMismatchError(id, tenantId);
   return row;
-}
-
-/** The path's id, once the body's (already lower case) names the same execution or none. */
-function checkPathId(pathId: string, bodyId: string | undefined): string {
-  if (bodyId !== undefined && bodyId !== pathId.toLowerCase()) {
-    throw new InvalidInputError(`executionId ${bodyId} in the body differs from ${pathId}`);
-  }
-  return pathId;
 }
 
 export class Intake {
@@ -205,7 +197,7 @@ export class Intake {
 
   async resume(pathId: string, body: unknown, meta: InputMeta): Promise<Accepted> {
     const request = parseInput(resumeRequestSchema, body, 'resume event');
-    const executionId = executionIdOf(checkPathId(pathId, request.executionId));
+    const executionId = executionIdOf(pathIdOf(pathId, request.executionId));
     const { eventId, tenantId, executionId: _omit, ...event } = request;
     const payload = { ...event, eventId, executionId, tenantId };
     // A slot reserved here lets the database claim the execution in the same call (this worker runs the resume
@@ -292,7 +284,7 @@ export class Intake {
 
   async cancel(pathId: string, body: unknown, _meta: InputMeta): Promise<Accepted> {
     const request = parseInput(cancelRequestSchema, body ?? {}, 'cancel request');
-    const executionId = executionIdOf(checkPathId(pathId, request.executionId));
+    const executionId = executionIdOf(pathIdOf(pathId, request.executionId));
     const input = { executionId, kind: 'cancel' as const, id: `cancel:${executionId}` };
     const payload = { executionId, tenantId: request.tenantId, reason: request.reason };
     const payloadHash = hashOf(payload);
@@ -356,7 +348,7 @@ export class Intake {
 
   async retry(pathId: string, body: unknown, _meta: InputMeta): Promise<Accepted> {
     const request = parseInput(retryRequestSchema, body ?? {}, 'retry request');
-    const executionId = executionIdOf(checkPathId(pathId, request.executionId));
+    const executionId = executionIdOf(pathIdOf(pathId, request.executionId));
     const result = await this.transaction(async (trx) => {
       const row = checkOwnership(await lockExecution(trx, executionId), executionId, request.tenantId);
       if (row.status !== 'failed') {

@@ -54,6 +54,17 @@ export const retryRequestSchema = z.object({
 });
 export type RetryRequest = z.output<typeof retryRequestSchema>;
 
+/**
+ * The execution id of a path (or subject), once the body's own `executionId` (already lower case) names the same
+ * execution or none: a body addressed to another execution is refused, not applied to the path's.
+ */
+export function pathIdOf(pathId: string, bodyId: string | undefined): string {
+  if (bodyId !== undefined && bodyId !== pathId.toLowerCase()) {
+    throw new InvalidInputError(`executionId ${bodyId} in the body differs from ${pathId}`);
+  }
+  return pathId;
+}
+
 /** Metadata an input arrives with, whatever its door. */
 export interface InputMeta {
   /** W3C traceparent of the caller, continued by the run the input causes */

@@ -27,15 +27,39 @@ export interface ExecutionDetails extends ExecutionView {
   history: { state: string; at: string }[];
 }
 
-export type ExecutionSummary = Omit<
-  ExecutionDetails,
-  'history' | 'comments' | 'questions' | 'answers' | 'plan'
->;
+/** The largest `seq` an event can have (the outbox's `seq` is a PostgreSQL `integer`). */
+export const MAX_EVENT_SEQ = 2_147_483_647;
+
+/** The longest `lastError` a list item carries; the whole text is in the execution's details. */
+export const SUMMARY_ERROR_CHARS = 500;
+
+/**
+ * One item of a list page: what a table of executions shows, and nothing whose size the caller controls (the
+ * ticket's description, the plan, the questions): a page of 200 stays small however large those are.
+ */
+export interface ExecutionSummary {
+  executionId: string;
+  graph: string;
+  graphVersion: number;
+  tenantId: string;
+  ticket: Pick<Ticket, 'key' | 'system' | 'title'>;
+  status: ExecutionStatus;
+  state: string | null;
+  waitingFor: string[];
+  priority: number;
+  attempts: number;
+  /** its first {@link SUMMARY_ERROR_CHARS} characters */
+  lastError?: string;
+  createdAt: string;
+  updatedAt: string;
+}
 
 export interface ListQuery {
   status?: ExecutionStatus;
   graph?: string;
   tenantId?: string;
+  /** exact match on `ticket.key` */
+  ticketKey?: string;
   /** 1–200, default 50 */
   limit?: number;
   /** opaque, from a previous page's `nextCursor` */
@@ -57,8 +81,10 @@ export interface ExecutionService {
   /** operator retry of a `failed` execution */
   retry(executionId: string, body: unknown, meta: InputMeta): Promise<Accepted>;
   get(executionId: string): Promise<ExecutionDetails>;
+  /** the tenant an execution belongs to; undefined when no execution has that id (whatever its form) */
+  tenantOf(executionId: string): Promise<string | undefined>;
   list(query: ListQuery): Promise<{ items: ExecutionSummary[]; nextCursor: string | null }>;
-  /** events of an execution with `seq` greater than `afterSeq`, in order */
+  /** events of an execution with `seq` greater than `afterSeq` (0 to {@link MAX_EVENT_SEQ}), in order */
   eventsAfter(executionId: string, afterSeq: number): Promise<LifecycleEvent[]>;
   /** live events of one execution as they are published; returns the unsubscribe function */
   subscribe(executionId: string, listener: (event: LifecycleEvent) => void): () => void;

@@ -132,33 +132,6 @@ export async function handBack(
   return row !== undefined;
 }
 
-export interface ListFilter {
-  status?: ExecutionStatus;
-  graph?: string;
-  tenantId?: string;
-  limit: number;
-  /** keyset: rows strictly older than this (created_at, id) */
-  before?: { createdAt: Date; id: string };
-}
-
-/** Newest first, keyset-paginated on (created_at, id) so pages stay stable while rows are added. */
-export async function listExecutions(db: Db, f: ListFilter): Promise<ExecutionRow[]> {
-  let q = db.selectFrom('executions').selectAll();
-  if (f.status) q = q.where('status', '=', f.status);
-  if (f.graph) q = q.where('graph', '=', f.graph);
-  if (f.tenantId) q = q.where('tenant_id', '=', f.tenantId);
-  if (f.before) {
-    const { createdAt, id } = f.before;
-    q = q.where((eb) =>
-      eb.or([
-        eb('created_at', '<', createdAt),
-        eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)]),
-      ]),
-    );
-  }
-  return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
-}
-
 /** Counts by status, for the `queue.depth` gauge. */
 export async function countByStatus(db: Db): Promise<Record<string, number>> {
   const rows = await db

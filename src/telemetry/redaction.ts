@@ -22,17 +22,21 @@ export function createScrubber(secrets: readonly (string | null | undefined)[]):
 }
 
 /**
- * The secret values of a configuration: API token, database and NATS passwords and tokens. `Nats.Url` may list
- * several servers (`nats://a:4222,nats://b:4222`), and a NATS URL with a user but no password carries a token
+ * The secret values of a configuration: the operator's and every tenant's API token (read from their files by
+ * then), database and NATS passwords and tokens. `Nats.Url` may list several servers
+ * (`nats://a:4222,nats://b:4222`), and a NATS URL with a user but no password carries a token
  * (`nats://<token>@host`).
  */
 export function secretsOf(config: {
   Http: { ApiToken: string | null };
+  Tenants?: Record<string, { ApiToken?: string | null | undefined }>;
   Database: { Url: string | null };
   Nats: { Url: string | null } & Record<string, unknown>;
 }): string[] {
   const secrets: string[] = [];
   if (config.Http.ApiToken) secrets.push(config.Http.ApiToken);
+  for (const tenant of Object.values(config.Tenants ?? {}))
+    if (tenant.ApiToken) secrets.push(tenant.ApiToken);
   const urls = [
     { url: config.Database.Url, tokenInUser: false },
     ...(config.Nats.Url ?? '').split(',').map((url) => ({ url: url.trim(), tokenInUser: true })),

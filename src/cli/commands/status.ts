@@ -25,6 +25,7 @@ interface ListOptions {
   status?: ListQuery['status'];
   graph?: string;
   tenant?: string;
+  ticket?: string;
   limit?: number;
   cursor?: string;
   json?: boolean;
@@ -39,6 +40,7 @@ export function registerListCommand(program: Command, io: CliIo): Command {
     .addOption(new Option('--status <status>', 'only this status').choices(executionStatuses))
     .option('--graph <graph>', 'only this graph')
     .option('--tenant <id>', 'only this tenant')
+    .option('--ticket <key>', 'only executions of this ticket (its exact key)')
     .option('--limit <n>', 'at most this many (1–200, default 50)', integerIn(1, 200))
     .option('--cursor <cursor>', 'the next page, as printed after the previous one')
     .option('--json', 'print the API’s JSON ({ items, nextCursor }) instead of a table');
@@ -48,6 +50,7 @@ export function registerListCommand(program: Command, io: CliIo): Command {
       status: options.status,
       graph: options.graph,
       tenantId: options.tenant,
+      ticketKey: options.ticket,
       limit: options.limit,
       cursor: options.cursor,
     });

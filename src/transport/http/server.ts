@@ -21,7 +21,7 @@ import Fastify, {
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import type { ExecutionService } from '../../host/service.js';
-import { openRoutes, requireBearerToken } from './auth.js';
+import { openRoutes, registerCallerIdentification } from './auth.js';
 import { HttpError, sendError, toHttpError } from './errors.js';
 import { registerExecutionRoutes } from './routes/executions.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -30,7 +30,10 @@ import type { EventStream } from './sse.js';
 
 export interface HttpServerOptions {
   service: ExecutionService;
-  config: Config['Http'];
+  /** `ApiTokenFile` is not read here: `ApiToken` holds the file's token once the configuration is loaded */
+  config: Omit<Config['Http'], 'ApiTokenFile'>;
+  /** tenant id → that tenant's API token, which reaches only that tenant's executions */
+  tenantTokens?: Readonly<Record<string, string>>;
   /** request and error logs go here (a child with `component: 'http'`); default: none */
   logger?: Logger;
   /** the Prometheus text of §8; without it `GET /metrics` is 404 */
@@ -102,7 +105,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     reply.header('connection', 'close');
     return sendError(reply, { statusCode: 503, code: 'unavailable', message: 'the worker is shutting down' });
   });
-  if (config.ApiToken) app.addHook('onRequest', requireBearerToken(config.ApiToken));
+  registerCallerIdentification(app, { operator: config.ApiToken, tenants: options.tenantTokens ?? {} });
 
   app.setErrorHandler((error, request, reply) => {
     const mapping = toHttpError(error, config.BodyLimitBytes);

@@ -18,6 +18,7 @@
  * names.resume('0b7e…'); // 't_1a2b.executions.0b7e….resume'
  * ```
  */
+import { isUuid } from '../../uuid.js';
 
 export interface NatsNames {
   /** `P` as configured */
@@ -71,8 +72,6 @@ export type InputRoute =
   | { kind: 'resume' | 'cancel'; executionId: string }
   | { kind: 'unknown'; reason: string };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * Reads an input subject. An execution id that is not a UUID is refused here, at once: it can name no
  * execution, so waiting for its start (as for an unknown execution) would only delay the refusal.
@@ -84,7 +83,7 @@ export function routeOf(names: NatsNames, subject: string): InputRoute {
   if (tokens.length === 1 && tokens[0] === 'start') return { kind: 'start' };
   const [executionId, verb] = tokens;
   if (tokens.length === 2 && (verb === 'resume' || verb === 'cancel') && executionId) {
-    if (!UUID.test(executionId)) {
+    if (!isUuid(executionId)) {
       return { kind: 'unknown', reason: `execution id "${executionId}" in the subject is not a UUID` };
     }
     return { kind: verb, executionId };

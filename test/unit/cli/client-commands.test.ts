@@ -364,10 +364,26 @@ describe('prfactory-worker status and list', () => {
     updatedAt: '2026-01-01T00:02:00Z',
     history: [],
   };
+  /** a list item: the summary fields only */
+  const summary = {
+    executionId: ID,
+    graph: 'prfactory',
+    graphVersion: 1,
+    tenantId: 'acme',
+    ticket: { key: 'PROJ-1', system: 'local', title: 'Add X' },
+    status: 'suspended',
+    state: 'planning.awaitingApproval',
+    waitingFor: ['plan_approved', 'plan_rejected'],
+    priority: 0,
+    attempts: 1,
+    lastError: 'git push failed',
+    createdAt: '2026-01-01T00:00:00Z',
+    updatedAt: '2026-01-01T00:02:00Z',
+  };
   beforeEach(async () => {
     worker = await new FakeWorker().start();
     worker.answer(`GET /v1/executions/${ID}`, 200, execution);
-    worker.answer('GET /v1/executions', 200, { items: [execution], nextCursor: 'c2' });
+    worker.answer('GET /v1/executions', 200, { items: [summary], nextCursor: 'c2' });
   });
   afterEach(() => worker.stop());
 
@@ -407,6 +423,8 @@ describe('prfactory-worker status and list', () => {
       'prfactory',
       '--tenant',
       'acme',
+      '--ticket',
+      'PROJ-1',
       '--limit',
       '5',
       '--url',
@@ -417,6 +435,7 @@ describe('prfactory-worker status and list', () => {
       status: 'suspended',
       graph: 'prfactory',
       tenantId: 'acme',
+      ticketKey: 'PROJ-1',
       limit: '5',
     });
     const [header, row] = result.stdout.trimEnd().split('\n');
@@ -443,7 +462,7 @@ describe('prfactory-worker status and list', () => {
 
   it('list --json prints { items, nextCursor }', async () => {
     const result = await runCli(['list', '--json', '--url', worker.url]);
-    expect(JSON.parse(result.stdout)).toEqual({ items: [execution], nextCursor: 'c2' });
+    expect(JSON.parse(result.stdout)).toEqual({ items: [summary], nextCursor: 'c2' });
     expect(worker.last?.query).toEqual({});
   });
 

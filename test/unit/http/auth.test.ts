@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isAuthorized } from '../../../src/transport/http/auth.js';
+import { TokenTable } from '../../../src/transport/http/auth.js';
 import { createHttpServer, type HttpServer } from '../../../src/transport/http/server.js';
 import { FakeService } from './fake-service.js';
 
@@ -133,14 +133,24 @@ describe('HTTP API: bearer token and the order of refusals', () => {
   });
 });
 
-describe('isAuthorized', () => {
-  it('compares the token exactly', async () => {
-    const { createHash } = await import('node:crypto');
-    const expected = createHash('sha256').update('abc').digest();
-    expect(isAuthorized('Bearer abc', expected)).toBe(true);
-    expect(isAuthorized('Bearer abcd', expected)).toBe(false);
-    expect(isAuthorized('Bearer ab', expected)).toBe(false);
-    expect(isAuthorized('Bearer ', expected)).toBe(false);
-    expect(isAuthorized(undefined, expected)).toBe(false);
+describe('TokenTable', () => {
+  const table = new TokenTable({
+    operator: 'op-token',
+    tenants: { acme: 'acme-token', globex: 'globex-token' },
+  });
+
+  it('names the caller of each token, exactly', () => {
+    expect(table.resolve('Bearer op-token')).toEqual({ kind: 'operator' });
+    expect(table.resolve('bearer acme-token')).toEqual({ kind: 'tenant', tenantId: 'acme' });
+    expect(table.resolve('Bearer globex-token')).toEqual({ kind: 'tenant', tenantId: 'globex' });
+    for (const header of ['Bearer op-token2', 'Bearer op-toke', 'Bearer ', 'op-token', 'Basic op-token']) {
+      expect(table.resolve(header), header).toBeUndefined();
+    }
+    expect(table.resolve(undefined)).toBeUndefined();
+  });
+
+  it('is empty without tokens', () => {
+    expect(new TokenTable({ operator: null, tenants: {} }).isEmpty).toBe(true);
+    expect(new TokenTable({ operator: null, tenants: { acme: 'a-token' } }).isEmpty).toBe(false);
   });
 });

@@ -114,12 +114,34 @@ export class FakeService implements ExecutionService {
     return execution;
   }
 
+  async tenantOf(executionId: string): Promise<string | undefined> {
+    this.calls.push({ method: 'tenantOf', executionId });
+    this.maybeFail();
+    return this.executions.get(executionId)?.tenantId;
+  }
+
   async list(query: ListQuery): Promise<{ items: ExecutionSummary[]; nextCursor: string | null }> {
     this.calls.push({ method: 'list', query });
     this.maybeFail();
     const items = [...this.executions.values()]
       .filter((e) => !query.status || e.status === query.status)
-      .map(({ history: _h, comments: _c, questions: _q, answers: _a, plan: _p, ...summary }) => summary);
+      .filter((e) => !query.tenantId || e.tenantId === query.tenantId)
+      .filter((e) => !query.ticketKey || e.ticket.key === query.ticketKey)
+      .map((e) => ({
+        executionId: e.executionId,
+        graph: e.graph,
+        graphVersion: e.graphVersion,
+        tenantId: e.tenantId,
+        ticket: { key: e.ticket.key, system: e.ticket.system, title: e.ticket.title },
+        status: e.status,
+        state: e.state,
+        waitingFor: e.waitingFor,
+        priority: e.priority,
+        attempts: e.attempts,
+        ...(e.lastError && { lastError: e.lastError.slice(0, 500) }),
+        createdAt: e.createdAt,
+        updatedAt: e.updatedAt,
+      }));
     return { items, nextCursor: null };
   }
 

@@ -273,7 +273,7 @@ describe('HTTP API: execution routes', () => {
     it('passes the validated query to the service', async () => {
       const response = await server.app.inject({
         method: 'GET',
-        url: '/v1/executions?status=failed&graph=planning&tenantId=acme&limit=10&cursor=abc&other=1',
+        url: '/v1/executions?status=failed&graph=planning&tenantId=acme&ticketKey=PROJ-7&limit=10&cursor=abc&other=1',
       });
       expect(response.statusCode).toBe(200);
       expect(response.json()).toEqual({ items: [], nextCursor: null });
@@ -281,6 +281,7 @@ describe('HTTP API: execution routes', () => {
         status: 'failed',
         graph: 'planning',
         tenantId: 'acme',
+        ticketKey: 'PROJ-7',
         limit: 10,
         cursor: 'abc',
       });

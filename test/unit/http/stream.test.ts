@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseLastEventId } from '../../../src/transport/http/routes/stream.js';
 import { createHttpServer, type HttpServer } from '../../../src/transport/http/server.js';
 import { FakeService } from './fake-service.js';
 
@@ -239,4 +240,36 @@ describe('HTTP API: GET /v1/executions/:id/stream', () => {
     const anonymous = await fetch(`${url}/v1/executions/${executionId}/stream`);
     expect(anonymous.status).toBe(401);
   });
+
+  it('answers 400 to a Last-Event-ID above the largest seq (2147483647), before looking the execution up', async () => {
+    for (const id of ['2147483648', '999999999999999']) {
+      const response = await open(`/v1/executions/${executionId}/stream`, { 'last-event-id': id });
+      expect(response.status, id).toBe(400);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toContain(
+        '2147483647',
+      );
+    }
+    expect(service.calls.filter((c) => c.method === 'eventsAfter')).toEqual([]);
+  });
+});
+
+describe('parseLastEventId', () => {
+  it('takes 0 to 2147483647 from the header, else the query, absent as 0', () => {
+    expect(parseLastEventId(undefined, undefined)).toBe(0);
+    expect(parseLastEventId(' ', '5')).toBe(0);
+    expect(parseLastEventId(undefined, '5')).toBe(5);
+    expect(parseLastEventId('2147483647', '5')).toBe(2_147_483_647);
+  });
+
+  it.each(['2147483648', '9999999999', '-1', '1.5', '1e3', 'seven', '1234567890123456'])(
+    'refuses %s',
+    (value) => {
+      expect(() => parseLastEventId(value, undefined)).toThrowError(
+        expect.objectContaining({ statusCode: 400, code: 'invalid_input' }),
+      );
+      expect(() => parseLastEventId(undefined, value)).toThrowError(
+        expect.objectContaining({ statusCode: 400 }),
+      );
+    },
+  );
 });

@@ -1,12 +1,16 @@
 /**
  * The execution routes of CONTRACT §5. Bodies go to the service as they arrived: the service validates them
  * with the schemas of `host/messages.ts` (so a malformed body is 400 before an unknown execution is 404) and
- * this file only translates its answers and typed errors into HTTP.
+ * this file only translates its answers and typed errors into HTTP. Each request uses the service as its
+ * caller may (`host/tenantScope.ts`): a tenant's token reaches that tenant's executions only.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Accepted, ExecutionService } from '../../../host/service.js';
+import { serviceFor } from '../../../host/tenantScope.js';
 import { executionStatuses } from '../../../persistence/schema.js';
+import { isUuid } from '../../../uuid.js';
+import { callerOf } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { inputMetaOf } from '../request-meta.js';
 
@@ -14,11 +18,9 @@ interface IdParams {
   id: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** True when `id` can name an execution at all (ids are UUIDs); other ids are simply not found. */
 export function isExecutionId(id: string): boolean {
-  return UUID.test(id);
+  return isUuid(id);
 }
 
 const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
@@ -28,6 +30,7 @@ export const listQuerySchema = z.object({
   status: z.preprocess(emptyToUndefined, z.enum(executionStatuses).optional()),
   graph: z.preprocess(emptyToUndefined, z.string().max(100).optional()),
   tenantId: z.preprocess(emptyToUndefined, z.string().max(200).optional()),
+  ticketKey: z.preprocess(emptyToUndefined, z.string().max(200).optional()),
   limit: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(200).optional()),
   cursor: z.preprocess(emptyToUndefined, z.string().max(1000).optional()),
 });
@@ -50,33 +53,35 @@ function answer(reply: FastifyReply, accepted: Accepted, statusWhenRepeated = 20
 }
 
 export function registerExecutionRoutes(app: FastifyInstance, service: ExecutionService): void {
+  const scoped = (request: FastifyRequest) => serviceFor(service, callerOf(request));
+
   app.post('/v1/executions', async (request, reply) => {
-    const accepted = await service.start(request.body, inputMetaOf(request));
+    const accepted = await scoped(request).start(request.body, inputMetaOf(request));
     return answer(reply, accepted);
   });
 
   app.post<{ Params: IdParams }>('/v1/executions/:id/events', async (request, reply) => {
-    const accepted = await service.resume(request.params.id, request.body, inputMetaOf(request));
+    const accepted = await scoped(request).resume(request.params.id, request.body, inputMetaOf(request));
     return answer(reply, accepted);
   });
 
   app.post<{ Params: IdParams }>('/v1/executions/:id/cancel', async (request, reply) => {
-    const accepted = await service.cancel(request.params.id, request.body, inputMetaOf(request));
+    const accepted = await scoped(request).cancel(request.params.id, request.body, inputMetaOf(request));
     return answer(reply, accepted);
   });
 
   app.post<{ Params: IdParams }>('/v1/executions/:id/retry', async (request, reply) => {
-    const accepted = await service.retry(request.params.id, request.body, inputMetaOf(request));
+    const accepted = await scoped(request).retry(request.params.id, request.body, inputMetaOf(request));
     return answer(reply, accepted, 202);
   });
 
   app.get<{ Params: IdParams }>('/v1/executions/:id', async (request) => {
     const { id } = request.params;
     if (!isExecutionId(id)) throw new HttpError(404, 'not_found', `execution ${id} does not exist`);
-    return service.get(id);
+    return scoped(request).get(id);
   });
 
   app.get('/v1/executions', async (request) => {
-    return service.list(parseListQuery(request.query));
+    return scoped(request).list(parseListQuery(request.query));
   });
 }

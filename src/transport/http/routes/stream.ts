@@ -1,7 +1,9 @@
 /** `GET /v1/executions/:id/stream`: the execution's §4 events as Server-Sent Events (see `../sse.ts`). */
 import type { FastifyInstance } from 'fastify';
-import type { ExecutionService } from '../../../host/service.js';
+import { type ExecutionService, MAX_EVENT_SEQ } from '../../../host/service.js';
+import { serviceFor } from '../../../host/tenantScope.js';
 import { finishedStatuses } from '../../../persistence/schema.js';
+import { callerOf } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { type EventStream, LiveBuffer, writeEventStream } from '../sse.js';
 import { isExecutionId } from './executions.js';
@@ -11,13 +13,20 @@ interface StreamRequest {
   Querystring: { lastEventId?: string };
 }
 
-/** `Last-Event-ID` (what a reconnecting EventSource sends) wins over `?lastEventId`; absent means 0. */
+/**
+ * `Last-Event-ID` (what a reconnecting EventSource sends) wins over `?lastEventId`; absent means 0. A `seq` is
+ * at most {@link MAX_EVENT_SEQ}, so anything larger is no id this stream sent.
+ */
 export function parseLastEventId(header: unknown, query: unknown): number {
   const raw = typeof header === 'string' ? header : typeof query === 'string' ? query : undefined;
   if (raw === undefined || raw.trim() === '') return 0;
   const value = raw.trim();
-  if (!/^\d{1,15}$/.test(value)) {
-    throw new HttpError(400, 'invalid_input', `Last-Event-ID must be a non-negative integer, got "${value}"`);
+  if (!/^\d{1,15}$/.test(value) || Number(value) > MAX_EVENT_SEQ) {
+    throw new HttpError(
+      400,
+      'invalid_input',
+      `Last-Event-ID must be an integer from 0 to ${MAX_EVENT_SEQ}, got "${value.slice(0, 40)}"`,
+    );
   }
   return Number(value);
 }
@@ -30,13 +39,15 @@ export interface StreamRouteOptions {
 
 export function registerStreamRoute(
   app: FastifyInstance,
-  service: ExecutionService,
+  shared: ExecutionService,
   options: StreamRouteOptions,
 ) {
   app.get<StreamRequest>('/v1/executions/:id/stream', async (request, reply) => {
     const { id } = request.params;
     const afterSeq = parseLastEventId(request.headers['last-event-id'], request.query.lastEventId);
     if (!isExecutionId(id)) throw new HttpError(404, 'not_found', `execution ${id} does not exist`);
+    // Another tenant's execution is not found: `get` below refuses it before anything is written.
+    const service = serviceFor(shared, callerOf(request));
 
     // Subscribe before reading anything, so that no event falls between the replay and the live feed.
     const live = new LiveBuffer(service, id);
