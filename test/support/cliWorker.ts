@@ -47,6 +47,12 @@ export interface CliWorker {
   /** the exit code or signal, once it exited */
   readonly exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** the first line of `stream` matching `predicate`, written already or to come; rejects on exit or after `timeoutMs` */
+  waitForLine(
+    stream: 'stdout' | 'stderr',
+    predicate: (line: string) => boolean,
+    timeoutMs?: number,
+  ): Promise<string>;
   /** resolves once `GET /healthz` answers 200; rejects if the process exits first or after `timeoutMs` */
   healthy(timeoutMs?: number): Promise<void>;
   /** SIGKILLs it if it still runs, drops its schema and folder */
@@ -90,8 +96,13 @@ export async function startCliWorker(options: CliWorkerOptions = {}): Promise<Cl
   });
   const stdout: string[] = [];
   const stderr: string[] = [];
-  if (child.stdout) createInterface({ input: child.stdout }).on('line', (line) => stdout.push(line));
-  createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+  const lineListeners = new Set<() => void>();
+  const collect = (lines: string[]) => (line: string) => {
+    lines.push(line);
+    for (const listener of [...lineListeners]) listener();
+  };
+  if (child.stdout) createInterface({ input: child.stdout }).on('line', collect(stdout));
+  createInterface({ input: child.stderr! }).on('line', collect(stderr));
   let exit: CliWorker['exit'];
   const exited = new Promise<NonNullable<CliWorker['exit']>>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -110,6 +121,29 @@ export async function startCliWorker(options: CliWorkerOptions = {}): Promise<Cl
       return exit;
     },
     exited,
+    waitForLine(stream, predicate, timeoutMs = 30_000) {
+      const lines = stream === 'stdout' ? stdout : stderr;
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => settle(() => reject(new Error(`no such ${stream} line in ${timeoutMs} ms`))),
+          timeoutMs,
+        );
+        const settle = (done: () => void) => {
+          clearTimeout(timer);
+          lineListeners.delete(check);
+          done();
+        };
+        const check = () => {
+          const found = lines.find(predicate);
+          if (found !== undefined) settle(() => resolve(found));
+          else if (exit)
+            settle(() => reject(new Error(`the worker exited: ${stderr.slice(-10).join('\n')}`)));
+        };
+        lineListeners.add(check);
+        void exited.then(check);
+        check();
+      });
+    },
     async healthy(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

@@ -7,11 +7,15 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../../config.js';
 
-/** Descriptors the runtime and the worker hold whatever the load: stdio, epoll and libuv's own, the log
- * file, NATS and OTLP sockets, PGlite's files, DNS; measured at ~35 on an idle worker, doubled. */
+/**
+ * Descriptors the runtime and the worker hold whatever the load: stdio, epoll and libuv's own, the log file,
+ * NATS and OTLP sockets, PGlite's files, DNS. An idle `run` holds about 30 (its pool connected): doubled.
+ */
 export const BASE_RESERVE = 64;
-/** Per execution running at once: a git or coding-agent subprocess's three pipes, the pipes of the next spawn,
- * files read in the workspace. */
+/**
+ * Per execution running at once: a git or coding-agent subprocess's three pipes, the pipes of the next spawn,
+ * files read in the workspace.
+ */
 export const RESERVE_PER_EXECUTION = 8;
 /** Each connection costs memory too: past this, the open-file limit is not what runs out first. */
 export const DERIVED_MAX_CONNECTIONS = 10_000;

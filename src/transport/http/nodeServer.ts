@@ -2,14 +2,15 @@
  * The Node HTTP server under fastify, with the limits that keep slow or numerous clients from exhausting the
  * worker (see docs/security.md):
  * - a client has `Http.HeadersTimeoutSeconds` to send its headers and `Http.RequestTimeoutSeconds` to send the
- *   whole request, body included (fastify disables both by default: a client trickling a body held its socket
- *   for ever). Node checks them for requests still being received only, so an event stream — a GET whose
+ *   whole request, body included (fastify turns Node's request timeout off by default: a client trickling a
+ *   body held its socket for ever). Node checks them for requests still being received only, so an event stream — a GET whose
  *   request ends with its headers — stays open as long as it likes;
  * - an idle keep-alive connection is closed after `Http.KeepAliveTimeoutSeconds`;
- * - at most `maxConnections` connections are open: the next one is answered 503 in the API's error shape and
- *   closed at once, before any of its bytes are parsed, instead of holding a descriptor;
- * - `accept` failing (EMFILE when the descriptors run out anyway) is logged, never thrown: Node emits it as the
- *   server's 'error' event, which without a listener ends the process.
+ * - at most `maxConnections` connections are open: the next one is answered 503 in the API's error shape
+ *   before any of its bytes are parsed, and closed within a second instead of holding a descriptor;
+ * - `accept` failing is logged, never thrown: Node emits it as the server's 'error' event, which without a
+ *   listener ends the process. (libuv absorbs most EMFILEs itself — it closes the waiting connections with a
+ *   spare descriptor kept for that — so this is for the failures it cannot absorb.)
  *
  * ```ts
  * const app = Fastify({ serverFactory: createServerFactory(limits, log), clientErrorHandler: answerClientError });

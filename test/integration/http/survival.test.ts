@@ -29,6 +29,26 @@ async function startAndRead(url: string): Promise<void> {
   expect(read.status).toBe(200);
 }
 
+/**
+ * `count` clients that each declare a large body and send one byte of it, as the hostile run did; a client
+ * that reads the end of its answer leaves, as a real one would. `closed()` counts those the worker closed.
+ */
+async function openSlowClients(url: string, count: number) {
+  const clients: RawConnection[] = [];
+  let closed = 0;
+  for (let i = 0; i < count; i++) {
+    const client = await openRaw(
+      url,
+      'POST /v1/executions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{',
+    ).catch(() => undefined); // refused by the kernel: the worker's backlog is full
+    if (!client) continue;
+    void client.closed.then(() => closed++);
+    client.socket.on('end', () => client.socket.destroy());
+    clients.push(client);
+  }
+  return { clients, closed: () => closed };
+}
+
 function lostNotices(worker: CliWorker): Record<string, unknown>[] {
   return worker.stderr
     .map((line) => {
@@ -55,33 +75,39 @@ describe('a worker process under hostile surroundings', () => {
       .map((line) => JSON.parse(line) as { msg?: string; maxConnections?: number })
       .find((line) => line.msg === 'HTTP connection limit')?.maxConnections;
 
-    // Each declares a large body and sends one byte of it, as the hostile run did.
-    const clients: RawConnection[] = [];
-    let closedByServer = 0;
-    for (let i = 0; i < 400; i++) {
-      const client = await openRaw(
-        worker.url,
-        'POST /v1/executions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{',
-      ).catch(() => undefined); // refused by the kernel: the worker's backlog is full
-      if (!client) continue;
-      void client.closed.then(() => closedByServer++);
-      // a client that reads its 503 leaves, as a real one would
-      client.socket.on('end', () => client.socket.destroy());
-      clients.push(client);
-    }
+    const slow = await openSlowClients(worker.url, 400);
+    const { clients } = slow;
     // Every connection past the cap is answered (or dropped) and closed by the worker, not held.
     const deadline = Date.now() + 30_000;
-    while (!worker.exit && closedByServer < clients.length - (cap ?? 0) && Date.now() < deadline) {
+    while (!worker.exit && slow.closed() < clients.length - (cap ?? 0) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(worker.exit, worker.stderr.slice(-10).join('\n')).toBeUndefined();
     expect(cap).toBeGreaterThan(0);
     expect(cap).toBeLessThan(256);
-    expect(closedByServer).toBeGreaterThanOrEqual(clients.length - cap!);
+    expect(slow.closed()).toBeGreaterThanOrEqual(clients.length - cap!);
     expect(clients.some((c) => c.received.startsWith('HTTP/1.1 503'))).toBe(true);
     expect(worker.stdout.some((line) => line.includes('HTTP connections refused'))).toBe(true);
 
     for (const client of clients) client.socket.destroy();
+    await worker.healthy();
+    await startAndRead(worker.url);
+    expect(worker.exit).toBeUndefined();
+  });
+
+  it('outlives running out of file descriptors (a cap set too high): the log file fails, it does not', async () => {
+    worker = await startCliWorker({ shell: 'ulimit -n 256', env: { Http__MaxConnections: '5000' } });
+    await worker.healthy();
+    const slow = await openSlowClients(worker.url, 400);
+    // The descriptors ran out: the daily file could not be opened for a line (what used to end the process).
+    const notice = await worker.waitForLine(
+      'stderr',
+      (l) => l.includes('log lines lost') && l.includes('EMFILE'),
+    );
+    expect(JSON.parse(notice)).toMatchObject({ destination: 'log file', code: 'EMFILE' });
+    expect(worker.exit, worker.stderr.slice(-10).join('\n')).toBeUndefined();
+
+    for (const client of slow.clients) client.socket.destroy();
     await worker.healthy();
     await startAndRead(worker.url);
     expect(worker.exit).toBeUndefined();
