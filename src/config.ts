@@ -11,6 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { hasAnyApiToken, resolveApiTokens } from './apiTokens.js';
 import { ConfigError } from './configError.js';
+import { canonicalHostName, canonicalOrigin } from './transport/http/hostNames.js';
 
 export { ConfigError } from './configError.js';
 
@@ -46,6 +47,40 @@ const nullableString = z
   .string()
   .nullable()
   .transform((v) => (v === '' ? null : v));
+
+/**
+ * A list of strings. In appsettings.json a JSON array; in the environment either one variable per item
+ * (`Http__AllowedOrigins__0`, `…__1`: see {@link fromEnvironment}) or one variable holding a JSON array
+ * (`Http__AllowedOrigins='["https://a.example"]'`), read here; an empty variable is an empty list.
+ */
+function stringList(item: z.ZodType<string, string>) {
+  return z.preprocess(
+    (value) => {
+      if (typeof value !== 'string') return value;
+      if (value.trim() === '') return [];
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        return value; // refused below, naming the key
+      }
+    },
+    z.array(item, { error: 'must be a list: a JSON array, or one variable per item (Key__0, Key__1…)' }),
+  );
+}
+
+const origin = z.string().transform((text, ctx) => {
+  const canonical = canonicalOrigin(text);
+  if (canonical !== undefined) return canonical;
+  ctx.addIssue({ code: 'custom', message: `"${text}" is not an origin (http[s]://host[:port])` });
+  return z.NEVER;
+});
+
+const hostName = z.string().transform((text, ctx) => {
+  const canonical = canonicalHostName(text);
+  if (canonical !== undefined) return canonical;
+  ctx.addIssue({ code: 'custom', message: `"${text}" is not a host name (no scheme, no port)` });
+  return z.NEVER;
+});
 
 const tenantSchema = z
   .object({
@@ -203,6 +238,39 @@ export const configSchema = z.object({
         .default(null)
         .describe('path of a file holding Http.ApiToken (its trailing newline ignored)'),
       BodyLimitBytes: positiveInt.default(1_048_576).describe('larger request bodies get 413'),
+      RequestTimeoutSeconds: z.coerce
+        .number()
+        .positive()
+        .default(30)
+        .describe(
+          'seconds a client has to send a whole request, body included, before it gets 408 and is disconnected (event streams are exempt: their request ends with its headers)',
+        ),
+      HeadersTimeoutSeconds: z.coerce
+        .number()
+        .positive()
+        .default(10)
+        .describe('seconds a client has to send a request’s headers (at most Http.RequestTimeoutSeconds)'),
+      KeepAliveTimeoutSeconds: z.coerce
+        .number()
+        .positive()
+        .default(5)
+        .describe('seconds an idle keep-alive connection stays open after an answer'),
+      MaxConnections: z
+        .preprocess((value) => (value === '' ? null : value), positiveInt.nullable())
+        .default(null)
+        .describe(
+          'open HTTP connections at most; a new one beyond it gets 503 and is closed (null: the open-file limit minus a reserve for the pool, subprocess pipes and logs, at most 10000; logged at start)',
+        ),
+      AllowedOrigins: stringList(origin)
+        .default([])
+        .describe(
+          'origins (scheme://host[:port]) besides the worker’s own whose browser requests are served; others get 403 forbidden_origin',
+        ),
+      AllowedHosts: stringList(hostName)
+        .default([])
+        .describe(
+          'host names (no port) a request’s Host may carry besides the bound address and localhost, e.g. a proxy’s public name (bound to 0.0.0.0 or ::, any IP address passes too); others get 403 forbidden_origin',
+        ),
     })
     .prefault({}),
   Logging: z
@@ -295,28 +363,60 @@ function shapeOf(schema: unknown): Record<string, unknown> | undefined {
   return current?.def?.type === 'object' ? current.def.shape : undefined;
 }
 
+/** True when `schema` (under its default/optional wrappers and preprocessing) is an array. */
+function isArraySchema(schema: unknown): boolean {
+  let current = schema as { def?: { type?: string; innerType?: unknown; out?: unknown } } | undefined;
+  for (let i = 0; i < 6 && current?.def; i++) {
+    if (current.def.type === 'array') return true;
+    current = (current.def.type === 'pipe' ? current.def.out : current.def.innerType) as typeof current;
+  }
+  return false;
+}
+
+/**
+ * The configuration the environment names: `Section__Key=value`, case-insensitive. A list key takes its items
+ * as `Key__0`, `Key__1`… (ordered by index, gaps closed, as .NET configuration binds them) or, as one variable,
+ * a JSON array (parsed by the key's schema, see {@link stringList}).
+ */
 function fromEnvironment(env: NodeJS.ProcessEnv): JsonObject {
   const result: JsonObject = {};
+  /** list items by index, turned into arrays once every variable is read */
+  const lists: { parent: JsonObject; key: string; items: Map<number, string> }[] = [];
   const set = (keyPath: string[], value: string) => {
     let node = result;
     let shape: Record<string, unknown> | undefined = configSchema.shape;
     const inTenants = canonicalKey(configSchema.shape, keyPath[0] ?? '') === 'Tenants';
-    keyPath.forEach((raw, index) => {
-      const key = canonicalKey(shape, raw);
-      // Below Tenants the tenant id is kept as written; the keys under it are a tenant's settings.
-      shape = inTenants && index === 1 ? tenantSchema.shape : shapeOf(shape?.[key]);
-      if (index === keyPath.length - 1) node[key] = value;
-      else {
-        if (!isObject(node[key])) node[key] = {};
-        node = node[key] as JsonObject;
+    for (let index = 0; index < keyPath.length; index++) {
+      const key = canonicalKey(shape, keyPath[index] ?? '');
+      const child: unknown = shape?.[key];
+      if (index === keyPath.length - 1) {
+        node[key] = value;
+        return;
       }
-    });
+      const item = keyPath[index + 1] ?? '';
+      if (index === keyPath.length - 2 && isArraySchema(child) && /^\d{1,6}$/.test(item)) {
+        let list = lists.find((l) => l.parent === node && l.key === key);
+        if (!list) {
+          list = { parent: node, key, items: new Map() };
+          lists.push(list);
+        }
+        list.items.set(Number(item), value);
+        return;
+      }
+      // Below Tenants the tenant id is kept as written; the keys under it are a tenant's settings.
+      shape = inTenants && index === 1 ? tenantSchema.shape : shapeOf(child);
+      if (!isObject(node[key])) node[key] = {};
+      node = node[key] as JsonObject;
+    }
   };
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || !name.includes('__')) continue;
     const keyPath = name.split('__');
     const top = canonicalKey(configSchema.shape, keyPath[0] ?? '');
     if (top in configSchema.shape) set(keyPath, value);
+  }
+  for (const { parent, key, items } of lists) {
+    parent[key] = [...items.entries()].sort(([a], [b]) => a - b).map(([, value]) => value);
   }
   if (env.DATABASE_URL) set(['Database', 'Url'], env.DATABASE_URL);
   if (env.NATS_URL) set(['Nats', 'Url'], env.NATS_URL);
@@ -369,6 +469,13 @@ export function parseConfig(raw: unknown): Config {
   }
   checkNatsCredentials(result.data.Nats);
   const config = resolveApiTokens(result.data);
+  if (config.Http.HeadersTimeoutSeconds > config.Http.RequestTimeoutSeconds) {
+    // Node refuses a headers timeout longer than the request's, which includes the headers
+    throw new ConfigError(
+      'Http.HeadersTimeoutSeconds',
+      `must not be longer than Http.RequestTimeoutSeconds (${config.Http.RequestTimeoutSeconds})`,
+    );
+  }
   // Either kind of token closes the API: once one is set, every /v1 call needs a token.
   if (!isLoopback(config.Http.Host) && !hasAnyApiToken(config)) {
     throw new ConfigError(

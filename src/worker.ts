@@ -21,6 +21,7 @@ import { type Database, openDatabase, redactUrl } from './persistence/database.j
 import { migrateToLatest } from './persistence/migrate.js';
 import { createTelemetry, type Telemetry } from './telemetry/index.js';
 import { type Logger, silentLogger } from './telemetry/logger.js';
+import { connectionCapOf } from './transport/http/connectionCap.js';
 import { createHttpServer } from './transport/http/server.js';
 import { createNatsTransport, type NatsTransportOptions } from './transport/nats/transport.js';
 
@@ -158,13 +159,16 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
     },
   });
   if (nats) telemetry.metrics.observeIntakeOldestUnacked(() => nats.oldestUnackedSeconds());
-  const http = options.http
+  const cap = options.http ? connectionCapOf(config) : undefined;
+  if (cap) log.info(cap, 'HTTP connection limit');
+  const http = cap
     ? createHttpServer({
         service,
         config: config.Http,
         tenantTokens: tenantTokensOf(config),
         logger: log,
         metrics: () => telemetry.metrics.prometheusText(),
+        maxConnections: cap.maxConnections,
       })
     : undefined;
   let url: string | undefined;

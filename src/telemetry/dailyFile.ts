@@ -1,10 +1,13 @@
 /**
  * A log destination that writes `worker-YYYY-MM-DD.log` (UTC) in a folder, switching files when the date
  * changes and deleting files older than `retainDays`. Writes are appended synchronously: a log line that was
- * written survives a crash right after it (a SIGKILL loses nothing already logged).
+ * written survives a crash right after it (a SIGKILL loses nothing already logged). A line that cannot be
+ * written (a full disk, no descriptor left) is dropped and counted, never thrown (logWriteFailures.ts); so is a
+ * failure to prune.
  */
 import { appendFileSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { createLogWriteFailures, type LogWriteFailures } from './logWriteFailures.js';
 
 const pattern = /^worker-(\d{4}-\d{2}-\d{2})\.log$/;
 
@@ -19,7 +22,9 @@ export class DailyFileDestination {
     private readonly directory: string,
     private readonly retainDays: number,
     private readonly now: () => Date = () => new Date(),
+    private readonly failures: LogWriteFailures = createLogWriteFailures(),
   ) {
+    // at start, an unusable folder is a configuration error worth failing for
     mkdirSync(directory, { recursive: true });
   }
 
@@ -27,9 +32,17 @@ export class DailyFileDestination {
     const name = logFileName(this.now());
     if (name !== this.current) {
       this.current = name;
-      this.prune();
+      try {
+        this.prune();
+      } catch (error) {
+        this.failures.note('log file pruning', error);
+      }
     }
-    appendFileSync(path.join(this.directory, name), line);
+    try {
+      appendFileSync(path.join(this.directory, name), line);
+    } catch (error) {
+      this.failures.note('log file', error);
+    }
   }
 
   /** Deletes `worker-*.log` files whose date is more than `retainDays` before today. */

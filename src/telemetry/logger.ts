@@ -7,6 +7,8 @@
 import pino, { type Logger } from 'pino';
 import type { Config } from '../config.js';
 import { DailyFileDestination } from './dailyFile.js';
+import { FdDestination } from './fdDestination.js';
+import { createLogWriteFailures, type LogWriteFailures } from './logWriteFailures.js';
 import { createScrubber } from './redaction.js';
 
 export { logFileName } from './dailyFile.js';
@@ -36,22 +38,28 @@ export interface LoggerOptions {
   name?: string;
 }
 
+/**
+ * A logger whose calls never throw for want of a place to write: each destination's failures are dropped and
+ * counted (logWriteFailures.ts), so a full disk or a closed stdout costs log lines, not the process.
+ */
 export function createLogger(options: LoggerOptions): Logger {
   const { config } = options;
   const scrub = createScrubber(options.secrets ?? []);
+  const failures = createLogWriteFailures();
   const pretty = config.Pretty ?? process.env.NODE_ENV === 'development';
-  const console: { write(line: string): unknown } =
-    options.destination ??
-    (pretty
-      ? pino.transport({ target: 'pino-pretty', options: { destination: 1 } })
-      : pino.destination({ dest: 1, sync: true }));
+  const console: { write(line: string): unknown } = options.destination ?? stdout(pretty, failures);
+  const consoleName = options.destination ? 'log destination' : 'stdout';
   const file = config.Directory
-    ? new DailyFileDestination(config.Directory, config.RetainDays ?? 14)
+    ? new DailyFileDestination(config.Directory, config.RetainDays ?? 14, undefined, failures)
     : undefined;
   const fanOut = {
     write(line: string) {
       const clean = scrub(line);
-      console.write(clean);
+      try {
+        console.write(clean);
+      } catch (error) {
+        failures.note(consoleName, error);
+      }
       file?.write(clean);
     },
   };
@@ -64,6 +72,15 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     fanOut,
   );
+}
+
+function stdout(pretty: boolean, failures: LogWriteFailures): { write(line: string): unknown } {
+  if (!pretty) return new FdDestination(1, failures, 'stdout');
+  // pino-pretty writes from a worker thread; a failure there arrives as an 'error' event, which unheard would
+  // end the process
+  const transport = pino.transport({ target: 'pino-pretty', options: { destination: 1 } });
+  transport.on('error', (error: unknown) => failures.note('stdout', error));
+  return transport;
 }
 
 /** A logger that writes nothing (library use without a logger, unit tests). */

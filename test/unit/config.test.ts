@@ -61,6 +61,69 @@ describe('configuration', () => {
     expect(unknown).toEqual(['AgentHost.Bogus']);
   });
 
+  it('reads lists from the environment as Key__0, Key__1… or as one JSON string', () => {
+    const byIndex = loadConfig({
+      env: {
+        Http__AllowedOrigins__1: 'https://b.example:8443',
+        Http__AllowedOrigins__0: 'https://A.example/',
+        HTTP__ALLOWEDHOSTS__0: 'Proxy.Example.com',
+        Http__AllowedHosts__5: '::1', // gaps close, as .NET binds them
+      },
+    });
+    expect(byIndex.Http.AllowedOrigins).toEqual(['https://a.example', 'https://b.example:8443']);
+    expect(byIndex.Http.AllowedHosts).toEqual(['proxy.example.com', '[::1]']);
+
+    const asJson = loadConfig({
+      env: {
+        Http__AllowedOrigins: '["https://a.example", "http://localhost:3000"]',
+        Http__AllowedHosts: '',
+      },
+    });
+    expect(asJson.Http.AllowedOrigins).toEqual(['https://a.example', 'http://localhost:3000']);
+    expect(asJson.Http.AllowedHosts).toEqual([]);
+
+    // appsettings.json holds a JSON array; the environment replaces it
+    const dir = mkdtempSync(path.join(tmpdir(), 'prf-config-'));
+    writeFileSync(
+      path.join(dir, 'appsettings.json'),
+      JSON.stringify({ Http: { AllowedOrigins: ['https://file.example'], AllowedHosts: ['file.example'] } }),
+    );
+    const fromFile = loadConfig({ directory: dir, env: { Http__AllowedHosts__0: 'env.example' } });
+    expect(fromFile.Http.AllowedOrigins).toEqual(['https://file.example']);
+    expect(fromFile.Http.AllowedHosts).toEqual(['env.example']);
+  });
+
+  it('refuses lists that are not lists of origins or host names, naming the key', () => {
+    expect(() => loadConfig({ env: { Http__AllowedOrigins: 'https://a.example' } })).toThrowError(
+      /Http\.AllowedOrigins: must be a list/,
+    );
+    expect(() => loadConfig({ env: { Http__AllowedOrigins__0: 'https://a.example/path' } })).toThrowError(
+      /Http\.AllowedOrigins\.0: "https:\/\/a\.example\/path" is not an origin/,
+    );
+    expect(() => loadConfig({ env: { Http__AllowedOrigins: '["*"]' } })).toThrowError(/is not an origin/);
+    expect(() => loadConfig({ env: { Http__AllowedHosts__0: 'proxy.example:443' } })).toThrowError(
+      /Http\.AllowedHosts\.0: .* is not a host name/,
+    );
+  });
+
+  it('gives the HTTP limits their defaults, and refuses a headers timeout longer than the request’s', () => {
+    const { Http } = loadConfig({ env: {} });
+    expect(Http).toMatchObject({
+      RequestTimeoutSeconds: 30,
+      HeadersTimeoutSeconds: 10,
+      KeepAliveTimeoutSeconds: 5,
+      MaxConnections: null,
+      AllowedOrigins: [],
+      AllowedHosts: [],
+    });
+    expect(loadConfig({ env: { Http__MaxConnections: '50' } }).Http.MaxConnections).toBe(50);
+    expect(loadConfig({ env: { Http__MaxConnections: '' } }).Http.MaxConnections).toBeNull();
+    expect(() => loadConfig({ env: { Http__MaxConnections: '0' } })).toThrowError(/Http\.MaxConnections/);
+    expect(() =>
+      loadConfig({ env: { Http__RequestTimeoutSeconds: '5', Http__HeadersTimeoutSeconds: '10' } }),
+    ).toThrowError(/Http\.HeadersTimeoutSeconds: must not be longer than Http\.RequestTimeoutSeconds/);
+  });
+
   it('parses hh:mm:ss durations', () => {
     expect(parseTimeSpan('00:15:00')).toBe(900_000);
     expect(parseTimeSpan('1.02:00:00')).toBe(26 * 3_600_000);

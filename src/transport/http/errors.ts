@@ -44,13 +44,16 @@ const hostErrors: Record<HostErrorCode, { statusCode: number; code: string }> = 
   LEASE_LOST: { statusCode: 500, code: 'internal_error' },
 };
 
-/** fastify's request errors (`FST_ERR_CTP_*`): all of them are a malformed request, except a too large body. */
+/**
+ * fastify's request errors (`FST_ERR_CTP_*`): a malformed request, except a too large body and a
+ * `Content-Type` header fastify cannot read (see `jsonBody.ts` for the types refused after reading).
+ */
 const fastifyErrors: Record<string, { statusCode: number; code: string; message?: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { statusCode: 413, code: 'payload_too_large' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
-    statusCode: 400,
-    code: 'invalid_input',
-    message: 'unsupported content type',
+    statusCode: 415,
+    code: 'unsupported_media_type',
+    message: 'a body must be sent as "Content-Type: application/json"',
   },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { statusCode: 400, code: 'invalid_input' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { statusCode: 400, code: 'invalid_input', message: 'the body is empty' },
@@ -63,10 +66,12 @@ const codeByStatus: Record<number, string> = {
   401: 'unauthorized',
   403: 'forbidden',
   404: 'not_found',
-  408: 'timeout',
+  408: 'request_timeout',
   409: 'conflict',
   413: 'payload_too_large',
   414: 'uri_too_long',
+  415: 'unsupported_media_type',
+  431: 'headers_too_large',
   503: 'unavailable',
 };
 
@@ -96,11 +101,9 @@ export function toHttpError(error: unknown, bodyLimitBytes?: number): HttpErrorM
   }
   const status = statusOf(error);
   if (status !== undefined && status < 500) {
-    // 415 and other client errors from fastify: a request this API cannot read is a malformed request.
-    const statusCode = status === 415 ? 400 : status;
     return {
-      statusCode,
-      code: codeByStatus[statusCode] ?? 'bad_request',
+      statusCode: status,
+      code: codeByStatus[status] ?? 'bad_request',
       message: (error as Error).message || 'bad request',
       internal: false,
     };

@@ -1,9 +1,12 @@
 /**
- * The HTTP API of CONTRACT §5 on fastify.
+ * The HTTP API on fastify.
  *
- * The order in which a request is refused follows the contract's precedence, 401 > 413 > 400 > 404 > 403 >
- * 409, and falls out of fastify's lifecycle: the token is checked in `onRequest` (before the body is read), the
- * body limit while reading, JSON while parsing, and the service raises 400 before 404 before 403 before 409.
+ * A request is refused in this order, which falls out of fastify's lifecycle: a connection past
+ * `maxConnections` gets 503 before it is read (nodeServer.ts), a foreign `Origin` or `Host` 403
+ * `forbidden_origin` (the first `onRequest` hook, origin.ts), a missing token 401 (the next one, before the body
+ * is read), then 413 while the body is read, 415 once it is (jsonBody.ts), 400 while parsing, and the service
+ * raises 400 before 404 before 403 before 409. Headers too large (431) and requests too slow (408) are refused
+ * by Node's parser before fastify sees them (clientErrors.ts).
  *
  * ```ts
  * const server = createHttpServer({ service, config: config.Http, logger, metrics: () => registry.text() });
@@ -19,10 +22,15 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from '../../config.js';
+import { type Config, parseConfig } from '../../config.js';
 import type { ExecutionService } from '../../host/service.js';
 import { openRoutes, registerCallerIdentification } from './auth.js';
-import { HttpError, sendError, toHttpError } from './errors.js';
+import { answerClientError } from './clientErrors.js';
+import { connectionCapOf } from './connectionCap.js';
+import { sendError, toHttpError } from './errors.js';
+import { parseJsonBody } from './jsonBody.js';
+import { createServerFactory, type ServerLimits } from './nodeServer.js';
+import { createOriginPolicy, refuseForeignOrigins } from './origin.js';
 import { registerExecutionRoutes } from './routes/executions.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerStreamRoute } from './routes/stream.js';
@@ -40,10 +48,17 @@ export interface HttpServerOptions {
   metrics?: () => Promise<string>;
   /** time between SSE heartbeat comments; default 15 s (tests shorten it) */
   sseHeartbeatMs?: number;
+  /**
+   * open connections at most; default `Http.MaxConnections`, else derived from the open-file limit with the
+   * default pool and concurrency (the worker passes what it derived from its own configuration)
+   */
+  maxConnections?: number;
 }
 
 export interface HttpServer {
   app: FastifyInstance;
+  /** the limits the server applies, in milliseconds and connections */
+  readonly limits: ServerLimits;
   /** binds `Http.Host`:`Http.Port`; `url` is where it listens (the real port when `Port` is 0) */
   listen(): Promise<{ url: string }>;
   /** ends open event streams (clients reconnect elsewhere with Last-Event-ID), then closes the server */
@@ -62,27 +77,21 @@ function isProbe(request: FastifyRequest): boolean {
   return openRoutes.has(request.routeOptions?.url ?? '');
 }
 
-/** Reads every body as JSON whatever its content type (`curl -d` sends form-encoded); an empty body is none. */
-function parseJsonBody(
-  _request: FastifyRequest,
-  body: string,
-  done: (err: Error | null, body?: unknown) => void,
-) {
-  if (body.trim() === '') {
-    done(null, undefined);
-    return;
-  }
-  try {
-    done(null, JSON.parse(body));
-  } catch (error) {
-    done(new HttpError(400, 'invalid_input', `the body is not JSON: ${(error as Error).message}`));
-  }
-}
-
 export function createHttpServer(options: HttpServerOptions): HttpServer {
   const { service, config } = options;
   const logger = options.logger?.child({ component: 'http' }, { serializers: { req: requestForLog } });
+  const limits: ServerLimits = {
+    requestTimeoutMs: Math.round(config.RequestTimeoutSeconds * 1000),
+    headersTimeoutMs: Math.round(config.HeadersTimeoutSeconds * 1000),
+    keepAliveTimeoutMs: Math.round(config.KeepAliveTimeoutSeconds * 1000),
+    maxConnections:
+      options.maxConnections ?? connectionCapOf({ ...parseConfig({}), Http: config }).maxConnections,
+  };
   const app = Fastify({
+    // Our own Node server, for its limits. fastify then binds one address only: `localhost` is bound to the
+    // first address it resolves to, not to each of them.
+    serverFactory: createServerFactory(limits, logger),
+    clientErrorHandler: answerClientError,
     bodyLimit: config.BodyLimitBytes,
     ...(logger ? { loggerInstance: logger as FastifyBaseLogger } : {}),
     // fastify logs "incoming request" / "request completed" for the API; probes every few seconds are noise
@@ -96,9 +105,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
   const streams = new Set<EventStream>();
 
+  // One parser for every type, so that the body limit (413) is applied before the type is judged (415).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, parseJsonBody);
 
+  // First of all: a foreign page learns nothing, not even whether a token is configured.
+  app.addHook('onRequest', refuseForeignOrigins(createOriginPolicy(config), isProbe));
   let closing = false;
   app.addHook('onRequest', async (_request, reply) => {
     if (!closing) return;
@@ -134,8 +146,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
   return {
     app,
+    limits,
     async listen() {
       const url = await app.listen({ host: config.Host, port: config.Port });
+      logger?.info({ url, ...limits }, 'HTTP API listening');
       return { url };
     },
     async close() {

@@ -52,7 +52,9 @@ describe('prfactory-worker submit', () => {
       },
     });
     expect(worker.last?.headers.authorization).toBe('Bearer tok-1');
+    // a worker refuses a body of any other type (415) and requests from a foreign Origin (403)
     expect(worker.last?.headers['content-type']).toBe('application/json');
+    expect(worker.last?.headers.origin).toBeUndefined();
   });
 
   it('sends only what was given, makes a relative repository path absolute, and reads PRFACTORY_URL/TOKEN', async () => {
@@ -317,6 +319,8 @@ describe('prfactory-worker cancel and retry', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`cancel accepted; execution ${ID} is cancelled\n`);
     expect(worker.last?.body).toEqual({ tenantId: 'acme', reason: 'obsolete' });
+    expect(worker.last?.headers['content-type']).toBe('application/json');
+    expect(worker.last?.headers.origin).toBeUndefined();
   });
 
   it('retry posts the tenant; a refusal exits 1', async () => {

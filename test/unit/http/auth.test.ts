@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config.js';
 import { TokenTable } from '../../../src/transport/http/auth.js';
 import { createHttpServer, type HttpServer } from '../../../src/transport/http/server.js';
 import { FakeService } from './fake-service.js';
 
 const TOKEN = 's3cret-token-value';
-const http = { Host: '127.0.0.1', Port: 0, ApiToken: TOKEN, BodyLimitBytes: 1024 };
+const http = parseConfig({ Http: { Port: 0, ApiToken: TOKEN, BodyLimitBytes: 1024 } }).Http;
 const bearer = { authorization: `Bearer ${TOKEN}` };
 
 describe('HTTP API: bearer token and the order of refusals', () => {

@@ -49,8 +49,11 @@ describe('toHttpError', () => {
       message: 'the body is larger than 10 bytes',
     });
     expect(toHttpError(Object.assign(new Error('x'), { statusCode: 415 }))).toMatchObject({
-      statusCode: 400,
-      code: 'invalid_input',
+      statusCode: 415,
+      code: 'unsupported_media_type',
     });
+    expect(
+      toHttpError(Object.assign(new Error('x'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 })),
+    ).toMatchObject({ statusCode: 415, code: 'unsupported_media_type' });
   });
 });

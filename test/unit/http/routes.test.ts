@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config.js';
 import { UnavailableError } from '../../../src/host/errors.js';
 import { createHttpServer, type HttpServer } from '../../../src/transport/http/server.js';
 import { FakeService } from './fake-service.js';
 
-const http = { Host: '127.0.0.1', Port: 0, ApiToken: null, BodyLimitBytes: 4096 };
+const http = parseConfig({ Http: { Port: 0, BodyLimitBytes: 4096 } }).Http;
 
 function startBody(overrides: Record<string, unknown> = {}) {
   return {
@@ -89,8 +90,13 @@ describe('HTTP API: execution routes', () => {
       });
     });
 
-    it('answers 400 invalid_input to a body that is not JSON, whatever its content type', async () => {
-      for (const contentType of ['application/json', 'text/plain', 'application/x-www-form-urlencoded']) {
+    it('answers 400 invalid_input to a JSON body that does not parse', async () => {
+      for (const contentType of [
+        'application/json',
+        'application/json; charset=utf-8',
+        'Application/JSON;charset=UTF-8',
+        'application/merge-patch+json',
+      ]) {
         const response = await server.app.inject({
           method: 'POST',
           url: '/v1/executions',
@@ -103,14 +109,51 @@ describe('HTTP API: execution routes', () => {
       }
     });
 
-    it('reads a JSON body sent with another content type (curl -d)', async () => {
+    it('answers 415 unsupported_media_type to a body that is not declared JSON, even a JSON one', async () => {
+      // what a web page may send to any site without a preflight, and a body without a type
+      for (const contentType of [
+        'text/plain',
+        'text/plain;charset=UTF-8',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        'application/jsonx',
+        'text/json',
+        undefined,
+      ]) {
+        const response = await server.app.inject({
+          method: 'POST',
+          url: '/v1/executions',
+          headers: contentType === undefined ? {} : { 'content-type': contentType },
+          payload: Buffer.from(JSON.stringify(startBody())),
+        });
+        expect(response.statusCode, String(contentType)).toBe(415);
+        expect(response.json()).toEqual({
+          error: { code: 'unsupported_media_type', message: expect.stringContaining('application/json') },
+        });
+      }
+      expect(service.calls).toEqual([]);
+    });
+
+    it('reads a JSON body sent as application/json with any charset, or as a +json type', async () => {
+      for (const contentType of ['application/json; charset=utf-8', 'application/vnd.prfactory+json']) {
+        const response = await server.app.inject({
+          method: 'POST',
+          url: '/v1/executions',
+          headers: { 'content-type': contentType },
+          payload: JSON.stringify(startBody()),
+        });
+        expect(response.statusCode, contentType).toBe(202);
+      }
+    });
+
+    it('puts 413 before 415: the body is measured before its type is judged', async () => {
       const response = await server.app.inject({
         method: 'POST',
         url: '/v1/executions',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: JSON.stringify(startBody()),
+        headers: { 'content-type': 'text/plain' },
+        payload: 'x'.repeat(5000),
       });
-      expect(response.statusCode).toBe(202);
+      expect(response.statusCode).toBe(413);
     });
 
     it('answers 400 to an empty body', async () => {

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config.js';
 import { parseLastEventId } from '../../../src/transport/http/routes/stream.js';
 import { createHttpServer, type HttpServer } from '../../../src/transport/http/server.js';
 import { FakeService } from './fake-service.js';
 
 const TOKEN = 'stream-token';
-const http = { Host: '127.0.0.1', Port: 0, ApiToken: TOKEN, BodyLimitBytes: 4096 };
+const http = parseConfig({ Http: { Port: 0, ApiToken: TOKEN, BodyLimitBytes: 4096 } }).Http;
 
 interface SseFrame {
   id?: string;
@@ -182,6 +183,30 @@ describe('HTTP API: GET /v1/executions/:id/stream', () => {
     const frame = await sse.next();
     expect(frame).toEqual({ comment: 'heartbeat' });
     await sse.cancel();
+  });
+
+  it('outlives Http.RequestTimeoutSeconds: the timeout is for receiving a request, not for the answer', async () => {
+    const short = createHttpServer({
+      service,
+      config: parseConfig({
+        Http: { Port: 0, ApiToken: TOKEN, RequestTimeoutSeconds: 0.3, HeadersTimeoutSeconds: 0.3 },
+      }).Http,
+      sseHeartbeatMs: 50,
+    });
+    try {
+      const { url: shortUrl } = await short.listen();
+      const response = await fetch(`${shortUrl}/v1/executions/${executionId}/stream`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      const sse = new SseReader(response);
+      // 30 heartbeats: 1.5 s, five times the timeout, over a dozen of Node's checks for late requests
+      for (let i = 0; i < 30; i++) expect(await sse.next()).toEqual({ comment: 'heartbeat' });
+      service.emit(executionId, 'completed');
+      expect((await sse.events()).map((f) => f.event)).toEqual(['completed']);
+      expect(sse.ended).toBe(true);
+    } finally {
+      await short.close();
+    }
   });
 
   it('unsubscribes when the client goes away', async () => {

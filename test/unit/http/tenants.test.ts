@@ -3,15 +3,19 @@
  * refusals (401, 413, 400, 404, 403, 409) with a tenant's token. The same rules on PostgreSQL are in
  * test/integration/http/tenants.test.ts.
  */
+
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config.js';
 import { createHttpServer, type HttpServer } from '../../../src/transport/http/server.js';
 import { FakeService } from './fake-service.js';
 
 const OPERATOR = 'operator-token-1';
 const ACME = 'acme-token-1';
 const GLOBEX = 'globex-token-1';
-const http = { Host: '127.0.0.1', Port: 0, ApiToken: OPERATOR, BodyLimitBytes: 4096 };
+const http = parseConfig({
+  Http: { Host: '127.0.0.1', Port: 0, ApiToken: OPERATOR, BodyLimitBytes: 4096 },
+}).Http;
 const as = (token: string) => ({ authorization: `Bearer ${token}` });
 
 function startBody(tenantId: string, executionId?: string) {
