@@ -132,6 +132,11 @@ export const configSchema = z.object({
         .min(1)
         .optional()
         .describe('this worker’s name in leases and logs (default: hostname-pid)'),
+      PreparedResume: booleanish
+        .default(true)
+        .describe(
+          'a resume taken by a worker with room commits with the checkpoint of the state it leads to, in one call',
+        ),
       AllowLocalRepositories: booleanish
         .default(true)
         .describe(

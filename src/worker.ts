@@ -130,12 +130,7 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
     registry,
     allowLocalRepositories: config.AgentHost.AllowLocalRepositories,
     wake: (hint) => bus.wake(hint),
-    resumeClaimer: {
-      reserve: () => host.reserveForResume(),
-      adopt: (claim) => host.adopt(claim),
-      release: () => host.release(),
-      prepare: (executionId, event) => host.prepareResume(executionId, event),
-    },
+    resumeClaimer: host,
     // A cancellation ends an execution on the worker that took the request, not in a runner.
     onCancelled: ({ graph, createdAt }) =>
       telemetry.metrics.workflowCompleted(graph, 'cancelled', (Date.now() - createdAt.getTime()) / 1000),

@@ -81,3 +81,50 @@ export function migrateSnapshot(def: GraphDefinition, from: number, snapshot: un
   }
   return current;
 }
+
+/** What a run starts from, decided before any actor exists. */
+export type RestorePlan =
+  /** the graph is not registered on this worker: the execution fails */
+  | { kind: 'unknownGraph'; reason: string }
+  /** a newer worker wrote the checkpoint: leave it for one, without spending an attempt */
+  | { kind: 'tooNew'; version: number; known: number }
+  /** the checkpoint cannot be restored: marked invalid, the execution fails */
+  | { kind: 'invalid'; seq: number; reason: string }
+  /** a fresh execution, from its input */
+  | { kind: 'fresh'; def: GraphDefinition }
+  /** from the checkpoint, brought to the graph's current version; `migrated` when that took a migration */
+  | {
+      kind: 'restore';
+      def: GraphDefinition;
+      snapshot: PersistedSnapshot;
+      migrated: boolean;
+      waiting: boolean;
+    };
+
+/** The checkpoint a claim returns, as {@link planRestore} reads it. */
+export interface CheckpointToRestore {
+  seq: number;
+  graph_version: number;
+  waiting: boolean;
+  snapshot: unknown;
+}
+
+/** Decides how a run of `graph` starts from `checkpoint` (none: a fresh execution at `rowVersion`). */
+export function planRestore(
+  def: GraphDefinition | undefined,
+  graph: string,
+  rowVersion: number,
+  checkpoint: CheckpointToRestore | null,
+): RestorePlan {
+  if (!def) return { kind: 'unknownGraph', reason: `graph ${graph} is not registered on this worker` };
+  const version = checkpoint?.graph_version ?? rowVersion;
+  if (version > def.version) return { kind: 'tooNew', version, known: def.version };
+  if (!checkpoint?.snapshot) return { kind: 'fresh', def };
+  try {
+    const snapshot = validateSnapshot(def, migrateSnapshot(def, version, checkpoint.snapshot));
+    return { kind: 'restore', def, snapshot, migrated: version !== def.version, waiting: checkpoint.waiting };
+  } catch (error) {
+    if (!(error instanceof CheckpointInvalid)) throw error;
+    return { kind: 'invalid', seq: checkpoint.seq, reason: error.message };
+  }
+}

@@ -15,7 +15,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { repositoryUrlProblem } from '../integrations/git/repositoryUrl.js';
 import type { GraphRegistry } from '../machines/registry.js';
-import type { ClaimedExecution } from '../persistence/claim.js';
 import type { Database } from '../persistence/database.js';
 import {
   type ExecutionRow,
@@ -25,7 +24,7 @@ import {
 } from '../persistence/executions.js';
 import { dropAllKept, findInput, insertInput } from '../persistence/inbox.js';
 import { insertEvents } from '../persistence/outbox.js';
-import { type ResumeInput, type ResumeOutcome, resumeExecution } from '../persistence/resume.js';
+import { type ResumeOutcome, resumeExecution } from '../persistence/resume.js';
 import { type DB, finishedStatuses } from '../persistence/schema.js';
 import { isTransientDatabaseError } from '../persistence/transientErrors.js';
 import { isUuid } from '../uuid.js';
@@ -46,7 +45,7 @@ import {
   retryRequestSchema,
   startRequestSchema,
 } from './messages.js';
-import type { PreparedResume, ResumeToPrepare } from './preparedResume.js';
+import type { ResumeClaimer } from './resumeFastPath.js';
 import type { Accepted } from './service.js';
 
 export interface IntakeDeps {
@@ -61,21 +60,10 @@ export interface IntakeDeps {
   /** local paths and `file://` repository URLs are accepted (`AgentHost.AllowLocalRepositories`); default true */
   allowLocalRepositories?: boolean;
   /**
-   * Lets the database claim a resumed execution in intake's own call when this worker has room (the host); the
-   * claim is adopted after the commit, or the reserved slot released.
+   * A slot of this worker for a resume's call, when it has room: the database then claims the execution in the
+   * call itself, and may commit the run's first write with it (resumeFastPath.ts)
    */
-  resumeClaimer?: {
-    /** a slot of this worker held for the call, and the claim's terms; undefined when it has no room */
-    reserve(): ResumeInput['claimFor'];
-    adopt(claim: ClaimedExecution): void;
-    /** the slot was not used (nothing claimed, or the call failed) */
-    release(): void;
-    /**
-     * With a reserved slot: the run's first write after this resume, prepared so that the call commits it too
-     * (host.ts `prepareResume`); undefined when it cannot be prepared
-     */
-    prepare?(executionId: string, event: ResumeToPrepare): Promise<PreparedResume | undefined>;
-  };
+  resumeClaimer?: ResumeClaimer;
   /** told after a cancel commits (`workflow.completed` counts it as an ending with status cancelled) */
   onCancelled?(info: { executionId: string; graph: string; createdAt: Date }): void;
 }
@@ -200,25 +188,17 @@ export class Intake {
     const executionId = executionIdOf(pathIdOf(pathId, request.executionId));
     const { eventId, tenantId, executionId: _omit, ...event } = request;
     const payload = { ...event, eventId, executionId, tenantId };
-    // A slot reserved here lets the database claim the execution in the same call (this worker runs the resume
-    // at once); it is handed to the run after the commit, or given back.
-    const claimer = this.deps.resumeClaimer;
-    const claimFor = claimer?.reserve();
     const traceParent = meta.traceParent ?? null;
-    let prepared: PreparedResume | undefined;
+    const slot = this.deps.resumeClaimer?.reserveResume();
     let decided: ResumeOutcome;
     try {
-      // The step after the wait, prepared now, commits with the resume: one commit instead of two.
-      prepared =
-        claimFor &&
-        (await claimer?.prepare?.(executionId, {
-          id: eventId,
-          type: event.type,
-          tenantId,
-          payload,
-          traceParent,
-        }));
-      const apply = prepared && { write: prepared.write, expectedEpoch: prepared.expectedEpoch };
+      const apply = await slot?.prepare(executionId, {
+        id: eventId,
+        type: event.type,
+        tenantId,
+        payload,
+        traceParent,
+      });
       decided = await this.unlessUnavailable(() =>
         resumeExecution(this.deps.database, {
           executionId,
@@ -228,20 +208,16 @@ export class Intake {
           payload,
           payloadHash: hashOf(payload),
           traceParent,
-          ...(claimFor && { claimFor }),
+          ...(slot && { claimFor: slot.claimFor }),
           ...(apply && { apply }),
         }),
       );
     } catch (error) {
-      prepared?.abandon();
-      if (claimFor) claimer?.release();
+      slot?.abandon();
       throw error;
     }
-    if (decided.outcome === 'applied') prepared?.commit();
-    else prepared?.abandon();
-    const claimed = decided.outcome === 'accepted' ? decided.claimed : undefined;
-    if (claimed) claimer?.adopt(claimed);
-    else if (claimFor && decided.outcome !== 'applied') claimer?.release();
+    slot?.settle(decided);
+    const claimed = decided.outcome === 'accepted' && decided.claimed !== undefined;
     switch (decided.outcome) {
       case 'not_found':
         throw new ExecutionNotFoundError(executionId);

@@ -1,20 +1,27 @@
 /**
- * The telemetry of one run (CONTRACT §8): its `workflow <graph>` span — a child of the input that caused the
+ * The telemetry of one run: its log lines (with the execution's ids, its state and the trace), its `workflow <graph>` span — a child of the input that caused the
  * run, linked to the execution's first run —, an `agent <name>` child span and an `agent.executions` count per
  * step, and the `workflow.*` metrics when the execution starts and ends.
  */
 import type { Span } from '@opentelemetry/api';
 import type { ExecutionRow } from '../persistence/executions.js';
 import type { Telemetry } from '../telemetry/index.js';
+import type { Logger } from '../telemetry/logger.js';
 import { endWithError, refOf, type SpanRef, startChild, startRun } from '../telemetry/tracing.js';
 import type { StepObserver } from './agentRuntime.js';
 
 export class RunTelemetry {
   private readonly span: Span | undefined;
+  private firstSpanStored = false;
+  /** the execution's fields without `state`, which changes as it runs */
+  private readonly baseLog: Logger;
+  /** the logger of the state last asked for, made when a line is first written in that state */
+  private stateLog: { state: string | null; log: Logger } | undefined;
 
   constructor(
     private readonly telemetry: Telemetry | undefined,
     private readonly row: ExecutionRow,
+    log: Logger,
   ) {
     const tracing = telemetry?.tracing;
     this.span = tracing
@@ -31,18 +38,34 @@ export class RunTelemetry {
           row.first_span,
         )
       : undefined;
+    const trace = this.span?.spanContext();
+    this.baseLog = log.child({
+      executionId: row.id,
+      tenantId: row.tenant_id,
+      graph: row.graph,
+      ...(trace && { traceId: trace.traceId, spanId: trace.spanId }),
+    });
   }
 
-  /** trace and span ids for the run's log lines */
-  logFields(): Record<string, string> {
-    if (!this.span) return {};
-    const { traceId, spanId } = this.span.spanContext();
-    return { traceId, spanId };
+  /**
+   * The run's logger in `state`. Most steps write no log line at all: a child logger per state change cost ~1 %
+   * of a busy worker's CPU, so one is made only when a line is written in a new state.
+   */
+  logAt(state: string | null): Logger {
+    if (this.stateLog?.state !== state) {
+      this.stateLog = { state, log: state ? this.baseLog.child({ state }) : this.baseLog };
+    }
+    return this.stateLog.log;
   }
 
-  /** this run's span, to be stored as the execution's first when it has none */
+  /** this run's span, to be stored as the execution's first while it has none */
   firstSpan(): SpanRef | undefined {
-    return this.row.first_span === null && this.span ? refOf(this.span) : undefined;
+    return this.firstSpanStored || this.row.first_span !== null || !this.span ? undefined : refOf(this.span);
+  }
+
+  /** The execution's first span is stored: later writes need not carry it. */
+  storedFirstSpan(): void {
+    this.firstSpanStored = true;
   }
 
   stepObserver(): StepObserver | undefined {

@@ -1,78 +1,46 @@
 /**
- * The life of one claimed execution on this worker, from claim to hand-over:
+ * The life of one claimed execution on this worker, from claim to hand-over (docs/architecture.md):
  *
- *   the claimed row → the latest valid checkpoint (none for a fresh execution)
- *   → migrate and validate it (an invalid one fails the execution at once)
- *   → build the machine with the agents, create the actor from the checkpoint (or from the input)
- *   → at a waiting state, apply the first kept resume it accepts (resumeSelection.ts)
- *   → on every macrostep: capture the persisted snapshot and write it, fenced by the lease epoch, with its
+ *   the claimed row → the latest valid checkpoint (none for a fresh execution), migrated and validated
+ *   (checkpointValidation.ts `planRestore`; an invalid one fails the execution at once)
+ *   → the machine with the agents, the actor created from the checkpoint (or from the input)
+ *   → at a waiting state, the first kept resume it accepts is applied (resumeSelection.ts)
+ *   → on every macrostep: the persisted snapshot captured and written, fenced by the lease epoch, with its
  *     lifecycle events (settlementWrites.ts); only then may the step it entered start (write-ahead)
- *   → settle: suspended (lease released, actor stopped, nothing stays in memory), completed, failed,
- *     retrying after an agent failure, or handed back on shutdown.
+ *   → settled: suspended (lease released, actor stopped, nothing stays in memory), completed, failed, retrying
+ *     after a failure (failurePolicy.ts), or handed back on shutdown.
  *
- * Writes of one execution go through one serial queue; a write that fails stops the runner (never a jammed
- * queue), and a fenced-out write means another worker or a cancel owns the execution now.
- *
- * A resume prepared by intake (host.ts `prepareResume`) starts its run before the claim: the run's first write
- * (the resume applied, the next state's checkpoint) goes back to intake, which commits it with the resume and
- * the claim in one call; if that call does not apply it, the write is answered as fenced out and the run ends.
+ * Where the run stands is one {@link RunPhase}. Writes of one execution go through one serial queue; a write
+ * that fails stops the run (never a jammed queue), and a fenced-out write means another worker or a cancel owns
+ * the execution now.
  */
-import {
-  type Actor,
-  type AnyMachineSnapshot,
-  type AnyStateMachine,
-  createActor,
-  type InspectionEvent,
-  type Observer,
-  type Snapshot,
-} from 'xstate';
+import type { AnyMachineSnapshot, InspectionEvent, Observer } from 'xstate';
 import type { Config } from '../config.js';
-import { type WorkflowInput, workflowInputSchema } from '../machines/domain.js';
+import { errorMessage } from '../errorMessage.js';
 import type { GraphDefinition, PersistedSnapshot } from '../machines/graph.js';
 import type { GraphRegistry } from '../machines/registry.js';
 import { markCheckpointInvalid } from '../persistence/checkpoints.js';
 import type { ClaimedExecution } from '../persistence/claim.js';
 import type { Database } from '../persistence/database.js';
-import { type ExecutionRow, findExecution, handBack } from '../persistence/executions.js';
+import { handBack } from '../persistence/executions.js';
 import type { ExecutionWrite, WriteResult } from '../persistence/executionWrites.js';
 import type { Telemetry } from '../telemetry/index.js';
 import type { Logger } from '../telemetry/logger.js';
-import {
-  AgentAbortedError,
-  type AgentRuntimeOptions,
-  bindRun,
-  CheckpointGate,
-  provideAgents,
-  type RunScope,
-} from './agentRuntime.js';
+import type { AgentRuntimeOptions } from './agentRuntime.js';
 import type { Bus } from './bus.js';
-import { CheckpointInvalid, migrateSnapshot, validateSnapshot } from './checkpointValidation.js';
+import { planRestore } from './checkpointValidation.js';
 import type { CheckpointWriter } from './checkpointWriter.js';
 import { LeaseLostError } from './errors.js';
+import { afterAgentFailure, afterResumeFailure, type FailureDecision, failNow } from './failurePolicy.js';
 import { chooseResume, type KeptInput } from './resumeSelection.js';
-import { decideRetry } from './retryPolicy.js';
+import { RunActor, workflowInputOf } from './runActor.js';
+import { canMove, type RunOutcome, type RunPhase, takesSlot } from './runPhase.js';
+import { RunProgress } from './runProgress.js';
 import { RunTelemetry } from './runTelemetry.js';
-import {
-  checkpointWrite,
-  failedWrite,
-  retryingWrite,
-  type SettledState,
-  takeOverWrite,
-  type WriteTarget,
-} from './settlementWrites.js';
-import { settlementOf, statePath, viewOf } from './snapshotView.js';
+import { type SettledState, takeOverWrite, type WriteTarget, writeTargetOf } from './settlementWrites.js';
+import { settlementOf } from './snapshotView.js';
 
-export type RunOutcome =
-  | 'suspended'
-  | 'completed'
-  | 'failed'
-  | 'retrying'
-  /** given back without spending an attempt (shutdown, a checkpoint newer than this worker knows) */
-  | 'handedBack'
-  /** another worker or a cancel owns it now */
-  | 'leaseLost'
-  /** the run broke on the host's side (database); the lease will expire and another worker resumes it */
-  | 'crashed';
+export type { RunOutcome } from './runPhase.js';
 
 export interface RunnerDeps {
   database: Database;
@@ -88,104 +56,57 @@ export interface RunnerDeps {
   telemetry?: Telemetry;
   /** XState inspection (`run --inspect`): every actor this runner creates reports to it */
   inspect?: Observer<InspectionEvent>;
-  /** told when the run wrote its first new checkpoint (a taken-over execution made progress) */
-  onProgress?: () => void;
+  /** told when a run wrote a new checkpoint (a taken-over execution made progress) */
+  onProgress?: (executionId: string) => void;
   /** told when a retry falls due at a known time, so the host can wake then */
   onRetryScheduled?: (delaySeconds: number) => void;
 }
 
-/** A resume taken from the inbox, applied by the next write. */
-interface Applying {
-  inboxId: string;
-  type: string;
-}
+/** Where a prepared run's first write goes: intake's call, which commits it with the resume and the claim. */
+export type FirstWrite = (write: ExecutionWrite) => Promise<WriteResult>;
 
 export class ExecutionRunner {
   readonly executionId: string;
   readonly epoch: number;
   readonly done: Promise<RunOutcome>;
   private outcome!: (o: RunOutcome) => void;
-  private readonly stopController = new AbortController();
-  private readonly gate = new CheckpointGate();
+  private phase: RunPhase = 'loading';
   private readonly target: WriteTarget;
   private readonly telemetry: RunTelemetry;
-  private row: ExecutionRow;
-  private actor: Actor<AnyStateMachine> | undefined;
+  private actor: RunActor | undefined;
   private def: GraphDefinition | undefined;
   private queue: Promise<void> = Promise.resolve();
-  private lastPersistedJson: string | undefined;
-  private attempts: number;
-  private started: boolean;
-  private draining = false;
-  private finished = false;
-  private lastWriteSent = false;
-  /** a prepared run (`firstWrite`) until intake's call applied its first write: it holds no lease yet */
-  private provisional: boolean;
-  private applying: Applying | undefined;
-  /** kept events dropped at the wait, written with the next checkpoint */
-  private pendingDrops: { id: string; reason: string }[] = [];
-  /** this run applies a resume: a host-side failure counts against MaxResumeRetries */
-  private resuming = false;
-  /** the state of the last write, for the events of a failure */
-  private lastState: string | null;
-  /** the execution's fields without `state`, which changes as it runs */
-  private readonly baseLog: Logger;
-  /** the run's logger with the current `state`, made when a line is first written in that state */
-  private stateLog: Logger | undefined;
-
-  private readonly takenOver: boolean;
+  private readonly progress: RunProgress;
 
   /**
    * @param claim what the claim returned: the row (this worker's lease and epoch), checkpoint, kept resumes
-   * @param firstWrite where the run's first write goes instead of the writer: a resume prepared before the claim
-   *   (host.ts, `prepareResume`), whose claim and first write commit together in intake's call. Until then the
-   *   run holds no lease, so it must not touch the database by any other way.
+   * @param firstWrite a prepared resume's run (host's resume slot): its first write goes here, and the run holds
+   *   no lease until that write is applied
    */
   constructor(
     private readonly deps: RunnerDeps,
     private readonly claim: ClaimedExecution,
-    private firstWrite?: (write: ExecutionWrite) => Promise<WriteResult>,
+    private firstWrite?: FirstWrite,
   ) {
     const claimed = claim.row;
-    this.takenOver = claim.takenOver;
-    this.row = claimed;
     this.executionId = claimed.id;
     this.epoch = Number(claimed.lease_epoch);
-    this.attempts = claimed.attempts;
-    this.started = claimed.started_at !== null;
-    this.provisional = firstWrite !== undefined;
-    this.lastState = claimed.state;
-    this.target = {
-      executionId: claimed.id,
-      owner: deps.owner,
-      epoch: this.epoch,
-      graph: claimed.graph,
-      tenantId: claimed.tenant_id,
-    };
+    this.target = writeTargetOf(claimed, deps.owner);
+    this.progress = new RunProgress(this.target, claimed);
     this.done = new Promise((resolve) => {
       this.outcome = resolve;
     });
-    this.telemetry = new RunTelemetry(deps.telemetry, claimed);
-    this.baseLog = deps.log.child({
-      executionId: claimed.id,
-      tenantId: claimed.tenant_id,
-      graph: claimed.graph,
-      ...this.telemetry.logFields(),
-    });
+    this.telemetry = new RunTelemetry(deps.telemetry, claimed, deps.log);
   }
 
-  /** Most steps write no log line at all: a child logger per state change cost ~1 % of a busy worker's CPU. */
+  /** The run's logger, in the state it wrote last. */
   private get log(): Logger {
-    this.stateLog ??= this.lastState ? this.baseLog.child({ state: this.lastState }) : this.baseLog;
-    return this.stateLog;
+    return this.telemetry.logAt(this.progress.lastState);
   }
 
-  /**
-   * The run's last write is on its way (it suspends, completes or fails): no step of it starts any more, so its
-   * slot is free for the claim that write's batch makes (host.ts `claimWithWrite`).
-   */
-  get settling(): boolean {
-    return this.lastWriteSent;
+  /** The run may still start a step, so its slot counts against the worker's room (runPhase.ts). */
+  get takesSlot(): boolean {
+    return takesSlot(this.phase);
   }
 
   /** Starts the run; the outcome arrives on {@link done}. */
@@ -196,132 +117,113 @@ export class ExecutionRunner {
 
   /** Shutdown, phase one: let the step in flight finish, then hand the execution back. */
   drain(): void {
-    this.draining = true;
+    if (this.phase === 'loading' || this.phase === 'provisional' || this.phase === 'running') {
+      this.moveTo('draining');
+    }
   }
 
   /** Stop now: shutdown timeout (hand back) or a lost lease (walk away). */
   abort(reason: 'shutdown' | 'leaseLost'): void {
-    if (this.finished) return;
+    if (this.phase === 'ended') return;
     this.log.info({ reason }, 'run aborted');
-    this.stopActor(reason);
-    if (reason === 'leaseLost') {
-      this.finish('leaseLost');
-      return;
-    }
-    this.enqueue(() => this.handBack());
+    this.actor?.stop(reason);
+    if (reason === 'leaseLost') this.finish('leaseLost');
+    else this.enqueue(() => this.handBack());
   }
 
-  /** The lease renewal missed this run: stop if the row says another owner (or a cancel) has it now. */
-  checkLeaseLost(): void {
-    if (this.finished) return;
-    void findExecution(this.deps.database.db, this.executionId)
-      .then((row) => {
-        if (this.finished) return;
-        if (!row || row.lease_owner !== this.deps.owner || Number(row.lease_epoch) !== this.epoch) {
-          this.abort('leaseLost');
-        }
-      })
-      .catch((error) => this.log.warn({ err: errorMessage(error) }, 'lease check failed'));
+  private moveTo(phase: RunPhase): void {
+    if (phase === this.phase) return;
+    if (!canMove(this.phase, phase)) throw new Error(`run of ${this.executionId}: ${this.phase} → ${phase}`);
+    if (this.log.isLevelEnabled('debug')) {
+      // A fresh execution has written no state yet: its line names the one its actor starts in.
+      const initial = this.progress.lastState === null && this.actor && { state: this.actor.statePath() };
+      this.log.debug({ ...initial, from: this.phase, to: phase }, 'run phase');
+    }
+    this.phase = phase;
   }
 
   private async begin(): Promise<void> {
     const { db } = this.deps.database;
-    const row = this.row;
-    const def = this.deps.registry.get(row.graph);
-    if (!def) {
-      await this.failForGood(`graph ${row.graph} is not registered on this worker`);
-      return;
-    }
-    const checkpoint = this.claim.checkpoint;
-    const version = checkpoint?.graph_version ?? row.graph_version;
-    if (version > def.version) {
-      // A newer worker wrote it; leave it alone for one (DESIGN.md point 5), without spending an attempt.
-      this.log.warn(
-        { version, known: def.version },
-        'checkpoint is newer than this worker: left for a newer one',
-      );
-      const note = `checkpoint version ${version} is newer than this worker knows (${def.version})`;
-      await handBack(db, row.id, this.deps.owner, this.epoch, this.deps.config.AgentHost.LeaseSeconds, note);
-      this.finish('handedBack');
-      return;
-    }
-    this.def = def;
-
-    let snapshot: PersistedSnapshot | undefined;
-    if (checkpoint?.snapshot) {
-      try {
-        snapshot = validateSnapshot(def, migrateSnapshot(def, version, checkpoint.snapshot));
-      } catch (error) {
-        if (!(error instanceof CheckpointInvalid)) throw error;
-        if (this.firstWrite) {
-          // Not claimed yet: the ordinary claim will find it invalid again and record that under its lease.
-          this.finish('leaseLost');
-          return;
-        }
-        await markCheckpointInvalid(db, row.id, checkpoint.seq, error.message);
-        await this.failForGood(`invalid checkpoint #${checkpoint.seq}: ${error.message}`);
+    const { row, checkpoint } = this.claim;
+    const plan = planRestore(this.deps.registry.get(row.graph), row.graph, row.graph_version, checkpoint);
+    switch (plan.kind) {
+      case 'unknownGraph':
+        await this.settle(failNow(this.progress.failedRun(), plan.reason));
+        return;
+      case 'tooNew': {
+        this.log.warn(
+          { version: plan.version, known: plan.known },
+          'checkpoint is newer than this worker: left for a newer one',
+        );
+        const note = `checkpoint version ${plan.version} is newer than this worker knows (${plan.known})`;
+        await handBack(
+          db,
+          row.id,
+          this.deps.owner,
+          this.epoch,
+          this.deps.config.AgentHost.LeaseSeconds,
+          note,
+        );
+        this.finish('handedBack');
         return;
       }
-      this.gate.markCommitted(snapshot);
+      case 'invalid':
+        if (this.firstWrite) {
+          // Not claimed yet: the ordinary claim will find it invalid again and record that under its lease.
+          this.finish('leaseLost', false);
+          return;
+        }
+        await markCheckpointInvalid(db, row.id, plan.seq, plan.reason);
+        await this.settle(
+          failNow(this.progress.failedRun(), `invalid checkpoint #${plan.seq}: ${plan.reason}`),
+        );
+        return;
     }
-
-    const actor = this.createActor(def, snapshot);
-    if (this.takenOver) await this.announceTakeOver();
-    const kept = checkpoint?.waiting ? this.claim.kept : [];
+    this.def = plan.def;
+    const snapshot = plan.kind === 'restore' ? plan.snapshot : undefined;
+    const actor = this.createActor(plan.def, snapshot);
+    if (this.claim.takenOver) await this.announceTakeOver();
+    const kept = plan.kind === 'restore' && plan.waiting ? this.claim.kept : [];
     // What is stored already: the first capture after start() is not progress. A migrated snapshot is not
     // stored: its first capture records it under the new version — unless a kept resume is about to move it
     // on; then the resume's checkpoint records it (a first capture queued before the resume would settle the
     // wait with the resume marked applied, and the resume would be lost).
-    if (snapshot && (version === def.version || kept.length > 0)) {
-      this.lastPersistedJson = JSON.stringify(actor.getPersistedSnapshot());
-    }
-    if (this.draining) {
+    if (plan.kind === 'restore' && (!plan.migrated || kept.length > 0)) actor.markStored();
+    if (this.phase === 'draining') {
       // Shutdown began while this run was loading: hand it back before any step starts.
       await this.handBack();
       return;
     }
+    this.moveTo(this.firstWrite ? 'provisional' : 'running');
     actor.start();
     if (!snapshot) return;
-    const current = actor.getSnapshot();
+    const current = actor.snapshot();
     const settlement = settlementOf(current);
     if (settlement.kind === 'waiting') this.resumeFromInbox(current, kept);
     else if (settlement.kind === 'completed' || settlement.kind === 'failed') {
       // Restored at its end (an operator retried a finished graph): record the outcome again.
-      this.enqueue(() => this.persist(this.settledOf(current), [], false));
+      this.enqueue(() => this.persist(actor.settledOf(current), [], false));
     }
   }
 
-  private createActor(def: GraphDefinition, snapshot: PersistedSnapshot | undefined): Actor<AnyStateMachine> {
+  private createActor(def: GraphDefinition, snapshot: PersistedSnapshot | undefined): RunActor {
     const observer = this.telemetry.stepObserver();
-    const machine = provideAgents(def.machine, this.deps.agentRuntime);
-    const scope: RunScope = {
-      gate: this.gate,
-      runSignal: this.stopController.signal,
-      // Through the run's current logger, which follows the state persist() recorded last, so an agent's lines
-      // carry the state it runs in.
-      log: {
-        info: (obj, msg) => this.log.info(obj, msg),
-        warn: (obj, msg) => this.log.warn(obj, msg),
-        debug: (obj, msg) => this.log.debug(obj, msg),
-      },
+    this.actor = new RunActor({
+      def,
+      ...(snapshot ? { snapshot } : { input: def.createInput(workflowInputOf(this.claim.row)) }),
+      agentRuntime: this.deps.agentRuntime,
+      // The run's current logger, so that an agent's lines carry the state it runs in.
+      log: () => this.log,
       ...(observer && { observer }),
-    };
-    const inspect = this.deps.inspect && { inspect: this.deps.inspect };
-    const actor = snapshot
-      ? createActor(machine, {
-          snapshot: snapshot as unknown as Snapshot<unknown>,
-          input: undefined as never,
-          ...inspect,
-        })
-      : createActor(machine, { input: def.createInput(this.workflowInput()), ...inspect });
-    this.actor = actor;
-    bindRun(actor, scope);
-    // An error observer must be subscribed before start(): without one XState rethrows asynchronously.
-    actor.subscribe({
-      next: (s) => this.capture(s),
-      error: (error) => this.enqueue(() => this.onAgentFailure('(actor)', errorMessage(error))),
+      ...(this.deps.inspect && { inspect: this.deps.inspect }),
+      onSettled: (settled) => {
+        if (this.phase !== 'ended') this.enqueue(() => this.persist(settled, []));
+      },
+      onAgentError: (agent, message) => {
+        if (this.phase !== 'ended') this.enqueue(() => this.onAgentFailure(agent, message));
+      },
     });
-    return actor;
+    return this.actor;
   }
 
   /** At a waiting state: the first kept event it accepts is applied; every other kept event is dropped. */
@@ -329,55 +231,30 @@ export class ExecutionRunner {
     const { chosen, dropped } = chooseResume(snapshot, kept);
     if (!chosen) {
       // Nothing to apply: suspend again (dropping what cannot apply), no new checkpoint.
-      this.enqueue(() => this.persist(this.settledOf(snapshot), dropped, false));
+      this.enqueue(() => this.persist(this.actor!.settledOf(snapshot), dropped, false));
       return;
     }
-    this.applying = { inboxId: chosen.row.id, type: chosen.event.type };
-    this.resuming = true;
-    this.pendingDrops = dropped;
+    this.progress.applying(chosen.row.id, chosen.event.type, dropped);
     this.actor!.send(chosen.event);
   }
 
-  private settledOf(snapshot: AnyMachineSnapshot): SettledState {
-    return {
-      persisted: this.actor!.getPersistedSnapshot() as unknown as PersistedSnapshot,
-      state: statePath(snapshot.value),
-      settlement: settlementOf(snapshot),
-      view: viewOf(snapshot.context),
-    };
-  }
-
-  /** Called synchronously once per macrostep: capture now, write in order. */
-  private capture(snapshot: AnyMachineSnapshot): void {
-    if (this.finished || this.stopController.signal.aborted || !this.actor) return;
-    const settled = this.settledOf(snapshot);
-    if (settled.settlement.kind === 'agentError') {
-      // Never checkpointed: the retry resumes from the checkpoint that entered the failing step.
-      const { agent, message } = settled.settlement;
-      this.enqueue(() => this.onAgentFailure(agent, message));
-      return;
-    }
-    const json = JSON.stringify(settled.persisted);
-    if (json === this.lastPersistedJson) return;
-    this.lastPersistedJson = json;
-    const drops = this.pendingDrops;
-    this.pendingDrops = [];
-    this.enqueue(() => this.persist({ ...settled, persistedJson: json }, drops));
-  }
-
-  private write(write: ExecutionWrite): Promise<WriteResult> {
+  /** Sends a write: a prepared run's first to intake's call, every other to the group commit. */
+  private async write(write: ExecutionWrite): Promise<WriteResult> {
     const first = this.firstWrite;
     if (!first) return this.deps.writer.write(write);
     this.firstWrite = undefined;
-    return first(write).then((result) => {
-      if (result.ok) this.provisional = false;
-      return result;
-    });
+    const result = await first(write);
+    if (!result.ok) {
+      // The database took the resume another way: this run never held a lease and did nothing.
+      this.actor?.stop('leaseLost');
+      this.finish('leaseLost', false);
+    } else if (this.phase === 'provisional') this.moveTo('running');
+    return result;
   }
 
   private enqueue(task: () => Promise<void>): void {
     this.queue = this.queue.then(async () => {
-      if (this.finished) return;
+      if (this.phase === 'ended') return;
       try {
         await task();
       } catch (error) {
@@ -386,92 +263,78 @@ export class ExecutionRunner {
     });
   }
 
+  /** Writes a settled state; its steps may start once it committed (write-ahead). */
   private async persist(
     settled: SettledState,
     dropped: { id: string; reason: string }[],
     withCheckpoint = true,
   ): Promise<void> {
-    const applied = this.applying;
-    this.applying = undefined;
     const firstSpan = this.telemetry.firstSpan();
-    const { write, outcome } = checkpointWrite(this.target, settled, {
+    const record = this.progress.recordOf(settled, {
       graphVersion: this.def!.version,
-      attempts: this.attempts,
-      started: this.started,
-      ...(applied && { applied }),
       dropped,
       withCheckpoint,
       ...(firstSpan && { firstSpan }),
     });
-    if (outcome) this.lastWriteSent = true;
-    const result = await this.write(write);
+    if (record.outcome) this.moveTo('settling');
+    const result = await this.write(record.write);
     if (!result.ok) {
-      this.stopActor('leaseLost');
+      this.actor?.stop('leaseLost');
       this.finish('leaseLost');
       return;
     }
-    if (withCheckpoint) {
-      this.attempts = 0;
-      this.deps.onProgress?.();
-    }
-    if (!this.started) this.telemetry.started();
-    this.started = true;
-    if (firstSpan) this.row = { ...this.row, first_span: firstSpan };
-    if (applied) {
-      this.resuming = false;
-      this.log.info({ eventId: applied.inboxId, type: applied.type }, 'resume applied');
-    }
-    if (settled.state !== this.lastState) this.stateLog = undefined;
-    this.lastState = settled.state;
+    const { firstStart } = this.progress.committed(record);
+    if (withCheckpoint) this.deps.onProgress?.(this.executionId);
+    if (firstStart) this.telemetry.started();
+    if (firstSpan) this.telemetry.storedFirstSpan();
+    if (record.resume)
+      this.log.info({ eventId: record.resume.inboxId, type: record.resume.type }, 'resume applied');
     this.announceDropped(result.dropped);
-    if (outcome) {
-      if (outcome !== 'suspended') this.telemetry.ended(outcome);
-      this.stopActor('settled');
+    if (record.outcome) {
+      if (record.outcome !== 'suspended') this.telemetry.ended(record.outcome);
+      this.actor?.stop('settled');
       if (result.status === 'pending') this.deps.bus.wake(); // a resume arrived while we were suspending
-      this.finish(outcome);
+      this.finish(record.outcome);
       return;
     }
-    if (this.draining) {
+    if (this.phase === 'draining') {
       // Shutdown: the step in flight finished and its successor is recorded; hand over before it starts.
-      this.stopActor('shutdown');
+      this.actor?.stop('shutdown');
       await this.handBack();
       return;
     }
-    this.gate.markCommitted(settled.persisted);
+    this.actor?.committed(settled.persisted);
   }
 
   /** An agent failed (or timed out): retry from the last checkpoint after a growing delay, or fail. */
   private async onAgentFailure(agent: string, message: string): Promise<void> {
-    this.stopActor('agentFailed');
-    const attempts = this.attempts + 1;
-    const { MaxRetries, RetryDelayBaseSeconds } = this.deps.config.AgentHost;
-    const decision = decideRetry(attempts, MaxRetries, RetryDelayBaseSeconds);
-    const error = `agent ${agent} failed: ${message}`;
-    this.log.warn({ agent, attempts, outcome: decision.outcome, err: message }, 'agent failed');
-    if (decision.outcome === 'fail') {
-      await this.failForGood(`${error} (after ${attempts} attempts)`, { attempts });
-      return;
-    }
-    const write = retryingWrite(this.target, {
-      state: this.lastState,
-      attempt: attempts,
-      attempts,
-      error,
-      delaySeconds: decision.delaySeconds,
-    });
-    await this.settleAsRetry(write, decision.delaySeconds);
+    this.actor?.stop('agentFailed');
+    const decision = afterAgentFailure(this.progress.failedRun(), this.deps.config.AgentHost, agent, message);
+    this.log.warn(
+      { agent, attempts: this.progress.attemptsSoFar + 1, outcome: decision.outcome, err: message },
+      'agent failed',
+    );
+    await this.settle(decision);
   }
 
   /** A host-side failure (database gone, a bug): stop; the lease expires and another attempt resumes it. */
   private crash(error: unknown): void {
-    if (this.finished) return;
-    this.stopActor('crashed');
+    if (this.phase === 'ended') return;
+    this.actor?.stop('crashed');
     if (error instanceof LeaseLostError) {
       this.finish('leaseLost');
       return;
     }
-    if (this.resuming) {
-      void this.onResumeFailure(errorMessage(error)).catch(() => this.finish('crashed'));
+    if (this.progress.resuming) {
+      // Applying a resume failed on the host's side: retried apart from agent failures.
+      const decision = afterResumeFailure(
+        this.progress.failedRun(),
+        this.deps.config.AgentHost,
+        errorMessage(error),
+      );
+      this.log.error({ err: errorMessage(error), outcome: decision.outcome }, 'resume failed');
+      this.progress.resumeSettled();
+      void this.settle(decision).catch(() => this.finish('crashed'));
       return;
     }
     this.log.error(
@@ -481,56 +344,34 @@ export class ExecutionRunner {
     this.finish('crashed');
   }
 
-  /** Applying a resume failed on the host's side: retried apart from agent failures (MaxResumeRetries). */
-  private async onResumeFailure(message: string): Promise<void> {
-    const resumeAttempts = this.row.resume_attempts + 1;
-    const { MaxResumeRetries, RetryDelayBaseSeconds } = this.deps.config.AgentHost;
-    const decision = decideRetry(resumeAttempts, MaxResumeRetries, RetryDelayBaseSeconds);
-    const error = `applying a resume failed: ${message}`;
-    this.log.error({ err: message, resumeAttempts, outcome: decision.outcome }, 'resume failed');
-    if (decision.outcome === 'fail') {
-      await this.failForGood(`${error} (after ${resumeAttempts} attempts)`, { resumeAttempts });
+  /** Writes a failure's decision: the run's last write. */
+  private async settle(decision: FailureDecision): Promise<void> {
+    this.actor?.stop(decision.outcome === 'failed' ? 'failed' : 'agentFailed');
+    if (this.phase !== 'settling') this.moveTo('settling');
+    const result = await this.write(decision.write);
+    if (!result.ok) {
+      this.finish('leaseLost');
       return;
     }
-    const write = retryingWrite(this.target, {
-      state: this.lastState,
-      attempt: this.attempts + 1,
-      resumeAttempts,
-      error,
-      delaySeconds: decision.delaySeconds,
-    });
-    await this.settleAsRetry(write, decision.delaySeconds);
-  }
-
-  private async settleAsRetry(write: ExecutionWrite, delaySeconds: number): Promise<void> {
-    const result = await this.write(write);
-    if (result.ok) this.deps.onRetryScheduled?.(delaySeconds);
-    this.finish(result.ok ? 'retrying' : 'leaseLost');
-  }
-
-  private async failForGood(
-    reason: string,
-    counts: { attempts?: number; resumeAttempts?: number } = {},
-  ): Promise<void> {
-    this.stopActor('failed');
-    const write = failedWrite(this.target, {
-      state: this.lastState,
-      attempt: counts.attempts ?? this.attempts + 1,
-      reason,
-      ...counts,
-    });
-    const result = await this.write(write);
-    this.log.error({ reason }, 'execution failed');
-    if (result.ok) this.telemetry.ended('failed');
-    this.announceDropped(result.dropped);
-    this.finish(result.ok ? 'failed' : 'leaseLost');
+    if (decision.outcome === 'retrying') {
+      this.deps.onRetryScheduled?.(decision.delaySeconds);
+    } else {
+      this.log.error({ reason: decision.error }, 'execution failed');
+      this.telemetry.ended('failed');
+      this.announceDropped(result.dropped);
+    }
+    this.finish(decision.outcome);
   }
 
   /** A take-over is a failed attempt (the worker died) and the next one starts now: say so, as for a retry. */
   private async announceTakeOver(): Promise<void> {
-    const error = this.row.last_error ?? 'the worker running it stopped renewing its lease';
+    const error = this.claim.row.last_error ?? 'the worker running it stopped renewing its lease';
     const result = await this.write(
-      takeOverWrite(this.target, { state: this.lastState, attempt: this.attempts, error }),
+      takeOverWrite(this.target, {
+        state: this.progress.lastState,
+        attempt: this.progress.attemptsSoFar,
+        error,
+      }),
     );
     if (!result.ok) throw new LeaseLostError(this.executionId, this.epoch);
   }
@@ -545,48 +386,15 @@ export class ExecutionRunner {
     for (const d of dropped) this.log.warn({ eventId: d.id, reason: d.reason }, 'kept resume dropped');
   }
 
-  private workflowInput(): WorkflowInput {
-    return workflowInputSchema.parse({
-      executionId: this.row.id,
-      tenantId: this.row.tenant_id,
-      ticket: this.row.ticket,
-      repository: this.row.repository,
-      input: this.row.input,
-    });
-  }
-
-  private stopActor(reason: StopReason): void {
-    if (!this.stopController.signal.aborted) this.stopController.abort(stopReason(reason));
-    this.actor?.stop();
-  }
-
-  private finish(outcome: RunOutcome): void {
-    if (this.finished) return;
-    this.finished = true;
-    // A prepared run that never got its lease (the database took the resume another way) did not happen: its
-    // span is left unended, so it is never exported. None of its agents started a span (they wait for a commit).
-    if (!this.provisional) this.telemetry.finish(outcome, this.row.last_error);
+  /**
+   * @param exportSpan false for a prepared run that never got its lease (its first write unsent or refused): it
+   *   did not happen, so its span is left unended and never exported. None of its agents started a span (they
+   *   wait for a commit).
+   */
+  private finish(outcome: RunOutcome, exportSpan = this.firstWrite === undefined): void {
+    if (this.phase === 'ended') return;
+    this.moveTo('ended');
+    if (exportSpan) this.telemetry.finish(outcome, this.claim.row.last_error);
     this.outcome(outcome);
   }
-}
-
-type StopReason = 'settled' | 'shutdown' | 'leaseLost' | 'agentFailed' | 'crashed' | 'failed';
-
-const stopReasons = new Map<StopReason, AgentAbortedError>();
-
-/**
- * What a stopped run's signal says, one error per reason for the whole process: every run stops, nearly always
- * with no step left to read it, and a new Error each time (its stack trace) cost ~1.5 % of a busy worker's CPU.
- */
-function stopReason(reason: StopReason): AgentAbortedError {
-  let error = stopReasons.get(reason);
-  if (!error) {
-    error = new AgentAbortedError(`run stopped: ${reason}`);
-    stopReasons.set(reason, error);
-  }
-  return error;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

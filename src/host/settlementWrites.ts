@@ -3,6 +3,7 @@
  * plain {@link ExecutionWrite} values. The runner decides when; these functions decide what, in one place.
  */
 import type { PersistedSnapshot } from '../machines/graph.js';
+import type { ExecutionRow } from '../persistence/executions.js';
 import type { EventDraft, ExecutionWrite } from '../persistence/executionWrites.js';
 import type { SpanRef } from '../telemetry/tracing.js';
 import type { Settlement, viewOf } from './snapshotView.js';
@@ -14,6 +15,17 @@ export interface WriteTarget {
   epoch: number;
   graph: string;
   tenantId: string;
+}
+
+/** The target of every write of a run holding `row`'s lease. */
+export function writeTargetOf(row: ExecutionRow, owner: string): WriteTarget {
+  return {
+    executionId: row.id,
+    owner,
+    epoch: Number(row.lease_epoch),
+    graph: row.graph,
+    tenantId: row.tenant_id,
+  };
 }
 
 type View = ReturnType<typeof viewOf>;

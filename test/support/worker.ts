@@ -112,22 +112,35 @@ export function answersBody(eventId: string = randomUUID()) {
   return { eventId, tenantId: 'acme', type: 'answers_received', answers: { q1: 'yes' } };
 }
 
+/** A resume slot of `worker`, waited for while its poll's claim holds its room. */
+export async function resumeSlotOf(worker: Worker) {
+  const deadline = Date.now() + 10_000;
+  let slot = worker.host.reserveResume();
+  while (!slot && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 5));
+    slot = worker.host.reserveResume();
+  }
+  if (!slot) throw new Error('the worker never had room for a resume');
+  return slot;
+}
+
 /**
  * What intake does with a resume before its call, when the worker has room: a slot, then the prepared run's
- * first write (`host.prepareResume`). Either may be undefined (no room; nothing to prepare).
+ * first write. The slot is waited for: an idle worker's poll holds all of its room while its claim is in flight
+ * (a resume arriving then takes the ordinary way, which these tests are not about).
  */
 export async function prepareAsIntake(
   worker: Worker,
   executionId: string,
   resume: ReturnType<typeof answersBody>,
 ) {
-  const claimFor = worker.host.reserveForResume();
-  const prepared = await worker.host.prepareResume(executionId, {
+  const slot = await resumeSlotOf(worker);
+  const apply = await slot.prepare(executionId, {
     id: resume.eventId,
     type: resume.type,
     tenantId: resume.tenantId,
     payload: { ...resume, executionId },
     traceParent: null,
   });
-  return { claimFor, prepared };
+  return { slot, apply };
 }

@@ -4,6 +4,7 @@
  * lets one fragment sit at the top of a standalone graph or nested inside `prfactory` unchanged.
  */
 import type { ErrorActorEvent } from 'xstate';
+import { errorMessage } from '../../errorMessage.js';
 import type { AgentKey } from '../agent-io.js';
 import { AGENT_ERROR_TAG, FAILED_TAG, type WAITING_TAG } from '../events.js';
 import type { WorkflowContext } from './context.js';
@@ -19,9 +20,8 @@ export function clip(text: string, max: number): string {
  * The message of an agent's error. `Error` objects serialise to `{}` in a checkpoint (TRAPS.md), so only the
  * message is kept; 2,000 characters is enough to diagnose and keeps a stack dump out of the snapshot.
  */
-export function errorMessage(error: unknown): string {
-  const message = typeof error === 'object' && error !== null && 'message' in error ? error.message : error;
-  return clip(String(message), 2000);
+export function agentErrorMessage(error: unknown): string {
+  return clip(errorMessage(error), 2000);
 }
 
 export const AGENT_FAILED = '#agentFailed';
@@ -39,7 +39,7 @@ export interface AgentErrorParams {
  * (not inline) so diagrams show it and the `onError` of every invoke can be built by {@link onAgentError}.
  */
 export function agentErrorUpdate(params: AgentErrorParams): Pick<WorkflowContext, 'agentError'> {
-  return { agentError: { agent: params.agent, message: errorMessage(params.error) } };
+  return { agentError: { agent: params.agent, message: agentErrorMessage(params.error) } };
 }
 
 /**

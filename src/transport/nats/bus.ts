@@ -9,11 +9,12 @@
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { z } from 'zod';
+import { errorMessage } from '../../errorMessage.js';
 import { type Bus, InProcessBus, type WakeHint } from '../../host/bus.js';
 import type { LifecycleEvent, RejectedInput } from '../../host/events.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { AckedPublisher } from './ackedPublisher.js';
-import { messageOf, NatsTransportError } from './errors.js';
+import { NatsTransportError } from './errors.js';
 import type { NatsNames } from './names.js';
 
 export interface NatsBusOptions {
@@ -62,7 +63,7 @@ export class NatsBus implements Bus {
       // cancellation hint, the run's next lease renewal), no more.
       this.nc.publish(this.names.wake, hint.cancelled ? JSON.stringify(hint) : undefined);
     } catch (error) {
-      this.log.debug({ err: messageOf(error) }, 'wake-up not published');
+      this.log.debug({ err: errorMessage(error) }, 'wake-up not published');
     }
   }
 
@@ -116,7 +117,7 @@ export class NatsBus implements Bus {
     } catch (error) {
       throw new NatsTransportError(
         'NATS_PUBLISH_FAILED',
-        `cannot publish to ${subject}: ${messageOf(error)}`,
+        `cannot publish to ${subject}: ${errorMessage(error)}`,
         {
           cause: error,
         },

@@ -14,8 +14,9 @@ import {
   type NodeConnectionOptions,
 } from '@nats-io/transport-node';
 import type { Config } from '../../config.js';
+import { errorMessage } from '../../errorMessage.js';
 import type { Logger } from '../../telemetry/logger.js';
-import { messageOf, NatsTransportError } from './errors.js';
+import { NatsTransportError } from './errors.js';
 
 export type NatsSettings = Pick<Config['Nats'], 'User' | 'Password' | 'Token' | 'CredsFile'> & {
   Url: string;
@@ -93,7 +94,7 @@ export function connectionOptionsOf(settings: NatsSettings, name: string): NodeC
     } catch (error) {
       throw new NatsTransportError(
         'NATS_CREDENTIALS',
-        `Nats.CredsFile: cannot read ${settings.CredsFile}: ${messageOf(error)}`,
+        `Nats.CredsFile: cannot read ${settings.CredsFile}: ${errorMessage(error)}`,
         { cause: error },
       );
     }
@@ -142,7 +143,7 @@ export async function connectNats(
   } catch (error) {
     throw new NatsTransportError(
       'NATS_UNREACHABLE',
-      `cannot connect to NATS at ${servers}: ${messageOf(error)}`,
+      `cannot connect to NATS at ${servers}: ${errorMessage(error)}`,
       {
         cause: error,
       },
@@ -159,7 +160,7 @@ export async function connectNats(
         connected = true;
         log.info({ nats: servers, server: nc.getServer() }, 'NATS reconnected');
       } else if (status.type === 'error') {
-        log.warn({ nats: servers, err: messageOf(status.error) }, 'NATS error');
+        log.warn({ nats: servers, err: errorMessage(status.error) }, 'NATS error');
       } else if (status.type === 'close') {
         connected = false;
       }
@@ -167,7 +168,7 @@ export async function connectNats(
   })().catch(() => {});
   void nc.closed().then((error) => {
     connected = false;
-    if (error) log.error({ nats: servers, err: messageOf(error) }, 'NATS connection closed with an error');
+    if (error) log.error({ nats: servers, err: errorMessage(error) }, 'NATS connection closed with an error');
   });
 
   return {

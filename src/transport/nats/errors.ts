@@ -30,8 +30,3 @@ export function isNatsTransportError(
 ): error is NatsTransportError {
   return error instanceof NatsTransportError && (code === undefined || error.code === code);
 }
-
-/** The message of whatever was thrown. */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

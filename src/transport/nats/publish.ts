@@ -15,9 +15,10 @@
  */
 import { jetstream } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
+import { errorMessage } from '../../errorMessage.js';
 import { silentLogger } from '../../telemetry/logger.js';
 import { connectNats, type NatsSettings } from './connection.js';
-import { isNatsTransportError, messageOf, NatsTransportError } from './errors.js';
+import { isNatsTransportError, NatsTransportError } from './errors.js';
 import { scopedMessageId } from './messageIds.js';
 import { type NatsNames, natsNames } from './names.js';
 
@@ -126,7 +127,7 @@ async function publishOn(
     return { subject, messageId, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
   } catch (error) {
     if (isNatsTransportError(error)) throw error;
-    const text = messageOf(error);
+    const text = errorMessage(error);
     // No stream captures the subject: the server answers "no responders", which the client reports as
     // JetStream not being enabled.
     const hint = /no responders|503|not enabled/i.test(text)

@@ -27,8 +27,9 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { errorMessage } from '../../errorMessage.js';
 import type { Logger } from '../../telemetry/logger.js';
-import { messageOf, NatsTransportError } from './errors.js';
+import { NatsTransportError } from './errors.js';
 import type { NatsNames } from './names.js';
 
 /** JetStream's default duplicate window, stated: 2 minutes. */
@@ -106,7 +107,7 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
       return await jsm.streams.add(config);
     } catch (addError) {
       // another worker created it between our info and add: fall through to the update
-      if (!/already in use/i.test(messageOf(addError))) throw addError;
+      if (!/already in use/i.test(errorMessage(addError))) throw addError;
     }
   }
   return jsm.streams.update(name, updatable);
@@ -124,7 +125,7 @@ async function ensureConsumer(
     try {
       return await jsm.consumers.add(stream, config);
     } catch (addError) {
-      if (!/already exists|already in use/i.test(messageOf(addError))) throw addError;
+      if (!/already exists|already in use/i.test(errorMessage(addError))) throw addError;
     }
   }
   const { durable_name, ack_policy: _a, deliver_policy: _d, replay_policy: _r, ...updatable } = config;
@@ -159,7 +160,7 @@ export async function ensureStreams(
     } catch (error) {
       throw new NatsTransportError(
         'NATS_SETUP_FAILED',
-        `cannot create or update ${what}: ${messageOf(error)}`,
+        `cannot create or update ${what}: ${errorMessage(error)}`,
         {
           cause: error,
         },

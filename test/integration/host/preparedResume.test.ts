@@ -1,7 +1,8 @@
 /**
- * A resume prepared before its commit (host.prepareResume): the resume, the claim and the checkpoint of the
+ * A resume prepared before its commit (resumeFastPath.ts): the resume, the claim and the checkpoint of the
  * state it leads to commit in one transaction — and when the execution changed between the read and the commit,
- * the prepared run ends without having run or written anything.
+ * the prepared run ends without having run or written anything. With `AgentHost.PreparedResume` off, the same
+ * resumes take the ordinary way and apply once.
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
@@ -13,6 +14,7 @@ import {
   answersBody,
   meta,
   prepareAsIntake,
+  resumeSlotOf,
   startCluster,
   type TestCluster,
   waitForStatus,
@@ -42,10 +44,9 @@ describe('prepared resume', () => {
 
   /** What intake does before its call: a slot, then the prepared run's first write. */
   async function prepare(worker: TestWorker, executionId: string, resume: Resume) {
-    const { claimFor, prepared } = await prepareAsIntake(worker, executionId, resume);
-    expect(claimFor).toBeDefined();
-    expect(prepared).toBeDefined();
-    return { claimFor: claimFor!, prepared: prepared! };
+    const { slot, apply } = await prepareAsIntake(worker, executionId, resume);
+    expect(apply).toBeDefined();
+    return { slot, apply: apply! };
   }
 
   /** Intake's call with the prepared write, as intake makes it. */
@@ -53,7 +54,8 @@ describe('prepared resume', () => {
     worker: TestWorker,
     executionId: string,
     resume: Resume,
-    { claimFor, prepared }: Awaited<ReturnType<typeof prepare>>,
+    held: Awaited<ReturnType<typeof prepare>>,
+    clusterLimit?: number,
   ) {
     return resumeExecution(worker.database, {
       executionId,
@@ -63,8 +65,8 @@ describe('prepared resume', () => {
       payload: { ...resume, executionId },
       payloadHash: 'h',
       traceParent: null,
-      claimFor,
-      apply: { write: prepared.write, expectedEpoch: prepared.expectedEpoch },
+      claimFor: { ...held.slot.claimFor, ...(clusterLimit !== undefined && { clusterLimit }) },
+      apply: held.apply,
     });
   }
 
@@ -103,8 +105,7 @@ describe('prepared resume', () => {
     // The prepared write was made at the old epoch: the database takes the resume as for a finished execution.
     const decided = await call(worker, executionId, stale, held);
     expect(decided.outcome).toBe('finished');
-    held.prepared.abandon();
-    worker.host.release();
+    held.slot.settle(decided);
     await new Promise((r) => setTimeout(r, 200));
 
     expect(runs.map((r) => r.key)).toEqual(['before', 'after']);
@@ -121,13 +122,9 @@ describe('prepared resume', () => {
     const resume = answersBody();
     const held = await prepare(worker, executionId, resume);
     // The claim cannot be made (cluster limit 0): the resume is kept pending, the prepared write ignored.
-    const decided = await call(worker, executionId, resume, {
-      ...held,
-      claimFor: { ...held.claimFor, clusterLimit: 0 },
-    });
+    const decided = await call(worker, executionId, resume, held, 0);
     expect(decided).toMatchObject({ outcome: 'accepted', status: 'pending', claimed: undefined });
-    held.prepared.abandon();
-    worker.host.release();
+    held.slot.settle(decided);
     // The ordinary way now: a claim picks it up and applies the kept resume once.
     worker.host.wake();
     await waitForStatus(worker, executionId, ['completed']);
@@ -139,15 +136,45 @@ describe('prepared resume', () => {
   it('prepares nothing for a resume the execution does not wait for, or of another tenant', async () => {
     const { worker, executionId } = await suspendedGate();
     const base = { id: randomUUID(), payload: {}, traceParent: null };
-    expect(
-      await worker.host.prepareResume(executionId, { ...base, type: 'plan_approved', tenantId: 'acme' }),
-    ).toBeUndefined();
-    expect(
-      await worker.host.prepareResume(executionId, { ...base, type: 'answers_received', tenantId: 'globex' }),
-    ).toBeUndefined();
-    expect(
-      await worker.host.prepareResume(randomUUID(), { ...base, type: 'x', tenantId: 'acme' }),
-    ).toBeUndefined();
+    for (const [id, type, tenantId] of [
+      [executionId, 'plan_approved', 'acme'],
+      [executionId, 'answers_received', 'globex'],
+      [randomUUID(), 'x', 'acme'],
+    ] as const) {
+      const slot = await resumeSlotOf(worker);
+      expect(await slot.prepare(id, { ...base, type, tenantId })).toBeUndefined();
+      slot.abandon();
+    }
     expect(worker.host.active).toBe(0);
+  });
+
+  it('with AgentHost.PreparedResume off, a resume claims in its call but commits its step apart; it applies once', async () => {
+    const runs: { key: string; executionId: string }[] = [];
+    cluster = await startCluster(1, {
+      graphs: [gateGraph()],
+      agents: recordingAgents(['before', 'after'], runs),
+      config: { AgentHost: { PreparedResume: false } },
+    });
+    const worker = cluster.workers[0]!;
+    const { executionId } = await worker.service.start(startBody('gate'), meta);
+    await waitForStatus(worker, executionId, ['suspended']);
+    const { slot, apply } = await prepareAsIntake(worker, executionId, answersBody());
+    expect(apply).toBeUndefined();
+    slot.abandon();
+
+    const resume = answersBody();
+    await worker.service.resume(executionId, resume, meta);
+    await waitForStatus(worker, executionId, ['completed']);
+    const { rows } = await sql<{ received: Date; written: Date }>`
+      SELECT i.received_at AS received, c.created_at AS written
+      FROM inbox AS i, checkpoints AS c
+      WHERE i.id = ${resume.eventId} AND c.execution_id = ${executionId}::uuid AND c.state = 'after'`.execute(
+      worker.database.db,
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.written.getTime()).toBeGreaterThan(rows[0]!.received.getTime());
+    expect(runs.map((r) => r.key)).toEqual(['before', 'after']);
+    const kinds = (await allEvents(worker, executionId)).map((e) => e.kind);
+    expect(kinds).toEqual(['started', 'state', 'suspended', 'resumed', 'state', 'completed']);
   });
 });

@@ -137,7 +137,7 @@ describe('logs', () => {
           graph,
           traceId: expect.stringMatching(/^[0-9a-f]{32}$/),
           spanId: expect.stringMatching(/^[0-9a-f]{16}$/),
-          state: expect.stringMatching(/^step\d$/),
+          state: expect.stringMatching(/^(step\d|done)$/),
         });
       }
     }

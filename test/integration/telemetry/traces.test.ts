@@ -336,11 +336,9 @@ describe('a prepared resume that the database takes the ordinary way', () => {
       const { executionId } = await worker.service.start(startBody('gate'), meta);
       await waitForStatus(worker, executionId, ['suspended']);
       // What intake does when its call answers anything but `applied` (here without making the call at all).
-      const { claimFor, prepared } = await prepareAsIntake(worker, executionId, answersBody());
-      expect(claimFor).toBeDefined();
-      expect(prepared).toBeDefined();
-      prepared!.abandon();
-      worker.host.release();
+      const { slot, apply } = await prepareAsIntake(worker, executionId, answersBody());
+      expect(apply).toBeDefined();
+      slot.abandon();
       await worker.service.resume(executionId, answersBody(), meta);
       await waitForStatus(worker, executionId, ['completed']);
       await worker.stop();

@@ -14,9 +14,10 @@
  * delays is a lower bound of the time since the first delivery, whichever worker made it. A message that sat
  * in the stream for an hour behind a backlog gets its full grace once a worker takes it.
  */
+
+import { errorMessage } from '../../../errorMessage.js';
 import { isHostError } from '../../../host/errors.js';
 import { isTransientDatabaseError } from '../../../persistence/transientErrors.js';
-import { messageOf } from '../errors.js';
 
 export type Disposition =
   | { action: 'retry'; delayMs: number; reason: string; unexpected?: true }
@@ -70,14 +71,14 @@ export function dispositionOf(
     return { action: 'refuse', reason: error.message };
   }
   if (isTransientDatabaseError(error)) {
-    return { action: 'retry', delayMs: transientDelayMs(deliveryCount), reason: messageOf(error) };
+    return { action: 'retry', delayMs: transientDelayMs(deliveryCount), reason: errorMessage(error) };
   }
   if (deliveryCount > options.maxRedeliveries) {
     return {
       action: 'refuse',
-      reason: `failed unexpectedly on each of ${deliveryCount} deliveries; last: ${messageOf(error)}`,
+      reason: `failed unexpectedly on each of ${deliveryCount} deliveries; last: ${errorMessage(error)}`,
     };
   }
   const delayMs = options.unexpectedErrorDelayMs ?? UNEXPECTED_ERROR_DELAY_MS;
-  return { action: 'retry', delayMs, reason: messageOf(error), unexpected: true };
+  return { action: 'retry', delayMs, reason: errorMessage(error), unexpected: true };
 }

@@ -29,6 +29,7 @@ import {
   type JetStreamClient,
   type JsMsg,
 } from '@nats-io/jetstream';
+import { errorMessage } from '../../../errorMessage.js';
 import type { Bus } from '../../../host/bus.js';
 import { InvalidInputError } from '../../../host/errors.js';
 import {
@@ -40,7 +41,6 @@ import {
 } from '../../../host/messages.js';
 import type { Accepted, ExecutionService } from '../../../host/service.js';
 import type { Logger } from '../../../telemetry/logger.js';
-import { messageOf } from '../errors.js';
 import { messageIdProblem } from '../messageIds.js';
 import type { NatsNames } from '../names.js';
 import { dispositionOf, transientDelayMs } from './disposition.js';
@@ -90,7 +90,7 @@ function isMissing(error: unknown): boolean {
       error.code === JetStreamApiCodes.ConsumerNotFound || error.code === JetStreamApiCodes.StreamNotFound
     );
   }
-  return /consumer not found|stream not found|consumer deleted/i.test(messageOf(error));
+  return /consumer not found|stream not found|consumer deleted/i.test(errorMessage(error));
 }
 
 export class NatsIntakeConsumer {
@@ -185,7 +185,7 @@ export class NatsIntakeConsumer {
         if (this.state !== 'running') break;
         // once per outage, then once a minute: a NATS that stays away must not flood the log
         failures++;
-        const fields = { err: messageOf(error), failures };
+        const fields = { err: errorMessage(error), failures };
         if (failures === 1 || failures % 60 === 0)
           this.log.warn(fields, 'NATS pull failed; pulling again in 1 s');
         else this.log.debug(fields, 'NATS pull failed again');
@@ -227,7 +227,9 @@ export class NatsIntakeConsumer {
     this.log.warn('NATS inbox stream or consumer missing: creating it again');
     await this.deps
       .ensureStreams()
-      .catch((error) => this.log.error({ err: messageOf(error) }, 'NATS streams could not be created again'));
+      .catch((error) =>
+        this.log.error({ err: errorMessage(error) }, 'NATS streams could not be created again'),
+      );
   }
 
   private dispatch(msg: JsMsg): void {
@@ -239,7 +241,7 @@ export class NatsIntakeConsumer {
     const task = (this.chains.get(key) ?? Promise.resolve()).then(() =>
       this.handle(received).catch((error) =>
         // only the connection closing under ack/nak/term gets here: the message is redelivered after its ack wait
-        this.log.warn({ subject: received.subject, err: messageOf(error) }, 'NATS input left unsettled'),
+        this.log.warn({ subject: received.subject, err: errorMessage(error) }, 'NATS input left unsettled'),
       ),
     );
     this.chains.set(key, task);
@@ -322,7 +324,7 @@ export class NatsIntakeConsumer {
       await this.deps.bus.publishRejected({ subject, reason, messageId, at: new Date().toISOString() });
     } catch (error) {
       this.log.warn(
-        { subject, messageId, err: messageOf(error) },
+        { subject, messageId, err: errorMessage(error) },
         'refusal notice not published; the input is redelivered and refused again',
       );
       msg.nak(transientDelayMs(msg.info.deliveryCount));

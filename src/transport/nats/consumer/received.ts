@@ -4,8 +4,8 @@
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import { Match } from '@nats-io/transport-node';
+import { errorMessage } from '../../../errorMessage.js';
 import { parseTraceParent } from '../../http/request-meta.js';
-import { messageOf } from '../errors.js';
 import { type InputRoute, type NatsNames, routeOf } from '../names.js';
 
 /** An input message as read before any database work. */
@@ -49,7 +49,7 @@ export function receive(msg: JsMsg, names: NatsNames): Received {
   try {
     received.body = JSON.parse(text);
   } catch (error) {
-    received.unreadable = `the message is not JSON (${messageOf(error)})`;
+    received.unreadable = `the message is not JSON (${errorMessage(error)})`;
   }
   return received;
 }
