@@ -28,6 +28,8 @@ export function testConfig(
 ): ConfigInput {
   const base: ConfigInput = {
     AgentHost: {
+      // the resume tests run a second time with the prepared write off (vitest.config.ts)
+      PreparedResume: process.env.TEST_PREPARED_RESUME !== 'false',
       PollIntervalSeconds: 0.2,
       RetryDelayBaseSeconds: 0.05,
       LeaseSeconds: 5,

@@ -32,6 +32,7 @@ describe('prepared resume', () => {
     cluster = await startCluster(1, {
       graphs: [gateGraph()],
       agents: recordingAgents(['before', 'after'], runs),
+      config: { AgentHost: { PreparedResume: true } },
     });
     const worker = cluster.workers[0]!;
     const { executionId } = await worker.service.start(startBody('gate'), meta);
