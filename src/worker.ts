@@ -141,6 +141,7 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
   });
   const service = createExecutionService({
     db: database.db,
+    tickets: ports.tickets,
     intake,
     bus,
     readinessChecks: {

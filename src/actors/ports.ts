@@ -22,6 +22,8 @@ export interface TicketsPort {
     idempotencyKey: string,
     signal: AbortSignal,
   ): Promise<{ id: string }>;
+  /** What the worker posted for an execution, oldest first, as the API shows it (`comments`). */
+  postedComments(executionId: string): Promise<{ at: string; body: string }[]>;
 }
 
 export interface Workspace {

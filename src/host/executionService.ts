@@ -3,6 +3,7 @@
  * safety net, the outbox table) for live events.
  */
 import type { Kysely } from 'kysely';
+import type { TicketsPort } from '../actors/ports.js';
 import { findExecutionTenant } from '../persistence/executionReads.js';
 import type { DB } from '../persistence/schema.js';
 import type { Bus } from './bus.js';
@@ -14,6 +15,8 @@ import type { ExecutionService, ListQuery } from './service.js';
 
 export interface ExecutionServiceDeps {
   db: Kysely<DB>;
+  /** where the comments the worker posted for an execution are read */
+  tickets: Pick<TicketsPort, 'postedComments'>;
   intake: Intake;
   bus: Bus;
   /** named readiness checks: the database, NATS when configured, the host not draining */
@@ -29,7 +32,7 @@ export function createExecutionService(deps: ExecutionServiceDeps): ExecutionSer
     resume: (id, body, meta) => intake.resume(id, body, meta),
     cancel: (id, body, meta) => intake.cancel(id, body, meta),
     retry: (id, body, meta) => intake.retry(id, body, meta),
-    get: (id) => getExecution(db, id),
+    get: (id) => getExecution(db, deps.tickets, id),
     tenantOf: (id) => findExecutionTenant(db, id),
     list: (query: ListQuery) => listPage(db, query),
     eventsAfter: (id, afterSeq) => executionEventsAfter(db, id, afterSeq),

@@ -1,7 +1,7 @@
 /** The read side of the service: one execution, a page of summaries, an execution's events. */
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { listComments } from '../integrations/tickets/localTicketStore.js';
+import type { TicketsPort } from '../actors/ports.js';
 import { type Repository, repositorySchema, type Ticket, ticketSchema } from '../machines/domain.js';
 import { checkpointHistory } from '../persistence/checkpoints.js';
 import {
@@ -69,11 +69,15 @@ function summaryOf(row: ExecutionSummaryRow): ExecutionSummary {
   };
 }
 
-export async function getExecution(db: Kysely<DB>, pathId: string): Promise<ExecutionDetails> {
+export async function getExecution(
+  db: Kysely<DB>,
+  tickets: Pick<TicketsPort, 'postedComments'>,
+  pathId: string,
+): Promise<ExecutionDetails> {
   const id = executionIdOf(pathId);
   const row = await findExecution(db, id);
   if (!row) throw new ExecutionNotFoundError(id);
-  const [history, comments] = await Promise.all([checkpointHistory(db, id), listComments(db, id)]);
+  const [history, comments] = await Promise.all([checkpointHistory(db, id), tickets.postedComments(id)]);
   const view = viewOf(row.view);
   return {
     executionId: row.id,

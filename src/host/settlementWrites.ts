@@ -3,6 +3,7 @@
  * plain {@link ExecutionWrite} values. The runner decides when; these functions decide what, in one place.
  */
 import type { PersistedSnapshot } from '../machines/graph.js';
+import type { Wait } from '../machines/waits.js';
 import type { ExecutionRow } from '../persistence/executions.js';
 import type { EventDraft, ExecutionWrite } from '../persistence/executionWrites.js';
 import type { SpanRef } from '../telemetry/tracing.js';
@@ -105,7 +106,7 @@ export function checkpointWrite(
         fields: {
           ...common,
           waitingFor: settlement.waitingFor,
-          ...waitingDetails(settlement.waitingFor, view),
+          ...waitingDetails(settlement.shows, view),
         },
       });
       Object.assign(write.set, { waitingFor: settlement.waitingFor, releaseLease: true });
@@ -210,12 +211,12 @@ export function takeOverWrite(
   };
 }
 
-function waitingDetails(waitingFor: string[], view: View): Record<string, unknown> {
+/** The views a wait shows, as its `suspended` event carries them. */
+function waitingDetails(shows: readonly Wait['shows'][number][], view: View): Record<string, unknown> {
   const details: Record<string, unknown> = {};
-  if (waitingFor.includes('answers_received') && view.questions) details.questions = view.questions;
-  if (waitingFor.includes('plan_approved') && view.plan) {
+  if (shows.includes('questions') && view.questions) details.questions = view.questions;
+  if (shows.includes('plan') && view.plan)
     details.plan = { branch: view.plan.branch, markdown: view.plan.markdown };
-  }
   return details;
 }
 

@@ -1,6 +1,7 @@
 /**
  * What the host reads from an actor snapshot without knowing the graph: the dotted state path, whether it
- * waits and for which resume types, the final outcome, and the context fields it shows (executionViewSchema).
+ * waits, for which resume types and showing what (as its waiting states declare), the final outcome, and the
+ * context fields it shows (executionViewSchema).
  */
 import type { AnyMachineSnapshot } from 'xstate';
 import { type ExecutionView, executionViewSchema } from '../machines/domain.js';
@@ -11,6 +12,9 @@ import {
   resumeTypes,
   WAITING_TAG,
 } from '../machines/events.js';
+import { type Wait, waitSchema, waitViews } from '../machines/waits.js';
+
+type WaitView = Wait['shows'][number];
 
 /** CONTRACT §4: `planning.awaitingApproval`; parallel regions' leaf paths sorted and joined by `,`. */
 export function statePath(value: unknown): string {
@@ -27,21 +31,37 @@ export function statePath(value: unknown): string {
   return leaves.sort().join(',');
 }
 
-/** A representative event of each type, enough for `snapshot.can` (our guards read counters, not payloads). */
-const sampleEvents: Record<ResumeType, { type: ResumeType } & Record<string, unknown>> = {
-  answers_received: { type: 'answers_received', answers: {} },
-  plan_approved: { type: 'plan_approved', approvedBy: 'sample' },
-  plan_rejected: { type: 'plan_rejected', rejectedBy: 'sample', reason: '' },
-};
+/**
+ * The wait a snapshot is in, as its active waiting states declare it (`meta.wait`, machines/waits.ts): the
+ * resume types they accept and the views they show. Undefined when it does not wait.
+ */
+export function waitOf(
+  snapshot: AnyMachineSnapshot,
+): { waitingFor: ResumeType[]; shows: WaitView[] } | undefined {
+  if (!snapshot.hasTag(WAITING_TAG)) return undefined;
+  const accepts = new Set<ResumeType>();
+  const shows = new Set<WaitView>();
+  for (const meta of Object.values(snapshot.getMeta() as Record<string, { wait?: unknown } | undefined>)) {
+    const wait = waitSchema.safeParse(meta?.wait);
+    if (!wait.success) continue;
+    for (const type of wait.data.accepts) accepts.add(type);
+    for (const view of wait.data.shows) shows.add(view);
+  }
+  // In the order the types are listed, so that the same wait always reads the same.
+  return {
+    waitingFor: resumeTypes.filter((t) => accepts.has(t)),
+    shows: waitViews.filter((v) => shows.has(v)),
+  };
+}
 
+/** The resume types a snapshot waits for; empty when it does not wait. */
 export function waitingFor(snapshot: AnyMachineSnapshot): ResumeType[] {
-  if (!snapshot.hasTag(WAITING_TAG)) return [];
-  return resumeTypes.filter((type) => snapshot.can(sampleEvents[type]));
+  return waitOf(snapshot)?.waitingFor ?? [];
 }
 
 export type Settlement =
   | { kind: 'running' }
-  | { kind: 'waiting'; waitingFor: ResumeType[] }
+  | { kind: 'waiting'; waitingFor: ResumeType[]; shows: WaitView[] }
   | { kind: 'completed' }
   | { kind: 'failed'; reason: string }
   | { kind: 'agentError'; agent: string; message: string };
@@ -59,7 +79,8 @@ export function settlementOf(snapshot: AnyMachineSnapshot): Settlement {
     if (snapshot.hasTag(FAILED_TAG)) return { kind: 'failed', reason: view.failureReason ?? 'failed' };
     return { kind: 'completed' };
   }
-  if (snapshot.hasTag(WAITING_TAG)) return { kind: 'waiting', waitingFor: waitingFor(snapshot) };
+  const wait = waitOf(snapshot);
+  if (wait) return { kind: 'waiting', ...wait };
   return { kind: 'running' };
 }
 

@@ -18,7 +18,7 @@ export { createGitCli, type GitCli, type GitCliOptions } from './git/gitCli.js';
 export { createOfflineLlm, OFFLINE_NOTICE } from './llm/offline.js';
 export { createConfigPolicy } from './policy.js';
 export { createLocalPullRequests, isPullRequestError, PullRequestError } from './pullRequests/local.js';
-export { createLocalTickets, listComments, UnsupportedTicketError } from './tickets/local.js';
+export { createLocalTickets, UnsupportedTicketError } from './tickets/local.js';
 
 export interface DefaultPortsOptions {
   config: Config;

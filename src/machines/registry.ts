@@ -9,6 +9,7 @@ import { prfactoryGraph } from './prfactory.js';
 import { refinementGraph } from './refinement.js';
 import { planningGraphV1 } from './v1/planning.js';
 import { prfactoryGraphV1 } from './v1/prfactory.js';
+import { waitProblem } from './waits.js';
 
 /**
  * The four graphs of CONTRACT §1, every version this code knows. The latest of each runs new executions and
@@ -53,6 +54,8 @@ export class GraphRegistry {
     if (!Number.isInteger(def.version) || def.version < 1) {
       throw new Error(`graph "${def.id}": version must be a positive integer, got ${def.version}`);
     }
+    const waits = waitProblem(def.machine);
+    if (waits) throw new Error(`graph "${def.id}" version ${def.version}: ${waits}`);
     const versions = this.#graphs.get(def.id) ?? new Map<number, GraphDefinition>();
     if (versions.has(def.version))
       throw new Error(`graph "${def.id}" version ${def.version} is already registered`);

@@ -12,6 +12,7 @@ import { type AnyStateMachine, createMachine } from 'xstate';
 import type { GraphDefinition } from '../../src/machines/graph.js';
 import { planningGraph } from '../../src/machines/planning.js';
 import { builtInGraphs, GraphRegistry } from '../../src/machines/registry.js';
+import { waitMeta } from '../../src/machines/waits.js';
 import { committedFixtures, fixtureOf, type GraphFixture, restoreProblem, shapeOf } from './fixtures.js';
 
 const registry = new GraphRegistry(builtInGraphs);
@@ -111,7 +112,12 @@ describe('the evolution check fails where a released checkpoint would not restor
     const stricter = edited(planningGraph, (states) => {
       const waiting = states.awaitingApproval as { on: Record<string, unknown> };
       const { plan_rejected: _, ...on } = waiting.on;
-      states.awaitingApproval = { ...waiting, on };
+      // as a graph must: its declared wait follows its transitions (the registry refuses one that does not)
+      states.awaitingApproval = {
+        ...waiting,
+        on,
+        meta: waitMeta({ accepts: ['plan_approved'], shows: ['plan'] }),
+      };
     });
     expect(await restoreProblem(stricter, v1, entry(v1, 'awaitingApproval'))).toBe(
       'graph planning: a version-1 checkpoint in state "awaitingApproval" cannot be restored by version 2: state "awaitingApproval" no longer accepts plan_rejected',

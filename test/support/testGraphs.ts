@@ -8,6 +8,7 @@ import type { AgentFn } from '../../src/actors/agent.js';
 import { type WorkflowInput, workflowInputSchema } from '../../src/machines/domain.js';
 import { AGENT_ERROR_TAG, WAITING_TAG } from '../../src/machines/events.js';
 import { agentSlot, type GraphDefinition } from '../../src/machines/graph.js';
+import { waitMeta } from '../../src/machines/waits.js';
 
 interface StepInput {
   executionId: string;
@@ -90,6 +91,7 @@ export function gateGraph(id = 'gate'): GraphDefinition {
       },
       waiting: {
         tags: [WAITING_TAG],
+        meta: waitMeta({ accepts: ['answers_received'] }),
         on: {
           answers_received: { target: 'after', actions: assign({ answers: ({ event }) => event.answers }) },
         },

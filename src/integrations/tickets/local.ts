@@ -5,9 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { TicketsPort } from '../../actors/ports.js';
 import type { DB } from '../../persistence/schema.js';
-import { insertCommentOnce } from './localTicketStore.js';
-
-export { listComments } from './localTicketStore.js';
+import { insertCommentOnce, listComments } from './localTicketStore.js';
 
 /** A ticket whose system this adapter does not serve (a `jira` ticket reaching the local adapter). */
 export class UnsupportedTicketError extends Error {
@@ -38,5 +36,6 @@ export function createLocalTickets(db: Kysely<DB>): TicketsPort {
       });
       return { id: String(id) };
     },
+    postedComments: (executionId) => listComments(db, executionId),
   };
 }

@@ -13,6 +13,7 @@ import { assign, setup } from 'xstate';
 import { type Rejection, slot } from '../agent-io.js';
 import type { WorkflowInput } from '../domain.js';
 import { type ResumeEvent, WAITING_TAG } from '../events.js';
+import { waitMeta } from '../waits.js';
 import {
   type AgentErrorParams,
   agentErrorUpdate,
@@ -179,6 +180,7 @@ export const planningStates = planningSetup.createStateConfig({
     },
     awaitingApproval: {
       tags: [WAITING_TAG],
+      meta: waitMeta({ accepts: ['plan_approved', 'plan_rejected'], shows: ['plan'] }),
       on: {
         plan_approved: {
           target: 'done',

@@ -6,6 +6,7 @@ import { assign, setup } from 'xstate';
 import { slot } from '../agent-io.js';
 import type { WorkflowInput } from '../domain.js';
 import { type ResumeEvent, WAITING_TAG } from '../events.js';
+import { waitMeta } from '../waits.js';
 import { type AgentErrorParams, agentErrorUpdate, type GraphTag, onAgentError } from './common.js';
 import type { WorkflowContext } from './context.js';
 
@@ -114,6 +115,7 @@ export const refinementStates = refinementSetup.createStateConfig({
     },
     awaitingAnswers: {
       tags: [WAITING_TAG],
+      meta: waitMeta({ accepts: ['answers_received'], shows: ['questions'] }),
       on: {
         answers_received: {
           target: 'processAnswers',

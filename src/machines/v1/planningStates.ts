@@ -19,6 +19,7 @@ import {
 } from '../fragments/common.js';
 import type { WorkflowContext } from '../fragments/context.js';
 import { planningGuards, rejectedTooOftenReason } from '../fragments/planning.js';
+import { waitMeta } from '../waits.js';
 
 export const planningV1Actors = {
   generatePlan: slot('generatePlan'),
@@ -134,6 +135,7 @@ export const planningV1States = planningV1Setup.createStateConfig({
     },
     awaitingApproval: {
       tags: [WAITING_TAG],
+      meta: waitMeta({ accepts: ['plan_approved', 'plan_rejected'], shows: ['plan'] }),
       on: {
         plan_approved: {
           target: 'done',

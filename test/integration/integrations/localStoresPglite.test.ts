@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertPullRequestOnce } from '../../../src/integrations/pullRequests/localPullRequestStore.js';
-import { createLocalTickets, listComments } from '../../../src/integrations/tickets/local.js';
+import { createLocalTickets } from '../../../src/integrations/tickets/local.js';
 import { type Database, openDatabase } from '../../../src/persistence/database.js';
 import { migrateToLatest } from '../../../src/persistence/migrate.js';
 
@@ -35,7 +35,7 @@ describe('local records on PGlite', () => {
     const a = await tickets.postComment(ref, 'one', `${executionId}:c:0`, signal);
     const b = await tickets.postComment(ref, 'one again', `${executionId}:c:0`, signal);
     expect(b.id).toBe(a.id);
-    expect((await listComments(database.db, executionId)).map((c) => c.body)).toEqual(['one']);
+    expect((await tickets.postedComments(executionId)).map((c) => c.body)).toEqual(['one']);
 
     const pr = {
       idempotencyKey: `${executionId}:pr:0`,

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TicketRef } from '../../../src/actors/ports.js';
-import { createLocalTickets, listComments } from '../../../src/integrations/tickets/local.js';
+import { createLocalTickets } from '../../../src/integrations/tickets/local.js';
 import { type Database, openDatabase } from '../../../src/persistence/database.js';
 import { migrateToLatest } from '../../../src/persistence/migrate.js';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../support/database.js';
@@ -67,7 +67,7 @@ describe('local tickets', () => {
       ),
     );
     expect(new Set(ids.map((result) => result.id)).size).toBe(1);
-    expect(await listComments(database.db, executionId)).toHaveLength(1);
+    expect(await tickets.postedComments(executionId)).toHaveLength(1);
   });
 
   it('lists an execution’s comments in posting order with ISO times', async () => {
@@ -79,12 +79,12 @@ describe('local tickets', () => {
     await tickets.postComment(refOf(executionId), 'second', `${executionId}:b:0`, signal());
     await tickets.postComment(refOf(executionId), 'third', `${executionId}:a:1`, signal());
 
-    const comments = await listComments(database.db, executionId);
+    const comments = await tickets.postedComments(executionId);
     expect(comments.map((comment) => comment.body)).toEqual(['first', 'second', 'third']);
     for (const comment of comments) {
       expect(comment.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     }
-    expect(await listComments(database.db, randomUUID())).toEqual([]);
+    expect(await tickets.postedComments(randomUUID())).toEqual([]);
   });
 
   it('refuses a Jira ticket and an aborted signal without writing', async () => {
@@ -102,6 +102,6 @@ describe('local tickets', () => {
     await expect(
       tickets.postComment(refOf(executionId), 'x', `${executionId}:y:0`, controller.signal),
     ).rejects.toThrow();
-    expect(await listComments(database.db, executionId)).toEqual([]);
+    expect(await tickets.postedComments(executionId)).toEqual([]);
   });
 });

@@ -48,6 +48,9 @@ export function fakeWorld(): FakeWorld {
         world.comments.push({ key, body, ticketKey: ref.ticket.key });
         return { id: `comment-${world.comments.length - 1}` };
       },
+      async postedComments() {
+        return world.comments.map((c) => ({ at: new Date(0).toISOString(), body: c.body }));
+      },
     },
     git: {
       async prepare(_executionId, _repository, signal) {

@@ -85,3 +85,31 @@ describe('graph registry', () => {
     expect(waiting).toEqual(['refinement.awaitingAnswers', 'planning.awaitingApproval']);
   });
 });
+
+describe('waits declared by the graphs', () => {
+  it('refuses a graph whose waiting state declares no wait, or accepts a type it has no transition for', async () => {
+    const { setup } = await import('xstate');
+    const { waitMeta } = await import('../../../src/machines/waits.js');
+    const graph = (waiting: object): GraphDefinition => ({
+      id: 'waits',
+      version: 1,
+      machine: setup({}).createMachine({ initial: 'w', states: { w: { tags: [WAITING_TAG], ...waiting } } }),
+      createInput: (input) => input,
+    });
+    expect(() => new GraphRegistry([graph({ on: { answers_received: 'w' } })])).toThrow(
+      /waiting state .*w declares no valid meta.wait/,
+    );
+    expect(
+      () =>
+        new GraphRegistry([
+          graph({ meta: waitMeta({ accepts: ['plan_approved'] }), on: { answers_received: 'w' } }),
+        ]),
+    ).toThrow(/accepts plan_approved but has no transition for it/);
+    expect(
+      () =>
+        new GraphRegistry([
+          graph({ meta: waitMeta({ accepts: ['answers_received'] }), on: { answers_received: 'w' } }),
+        ]),
+    ).not.toThrow();
+  });
+});
