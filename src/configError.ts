@@ -9,7 +9,3 @@ export class ConfigError extends Error {
     super(`configuration key ${key}: ${message}`);
   }
 }
-
-export function isConfigError(error: unknown): error is ConfigError {
-  return error instanceof ConfigError;
-}

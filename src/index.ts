@@ -30,6 +30,7 @@ export { type Config, ConfigError, type ConfigInput, loadConfig, parseConfig } f
 export { type Bus, InProcessBus } from './host/bus.js';
 export * from './host/errors.js';
 export type { LifecycleEvent, RejectedInput } from './host/events.js';
+export type { CancelRequest, ResumeRequest, RetryRequest, StartRequest } from './host/messages.js';
 export type { ExecutionDetails, ExecutionService, ExecutionSummary } from './host/service.js';
 export { agentSlot, type GraphDefinition, type PersistedSnapshot } from './machines/graph.js';
 export { builtInGraphs, GraphRegistry } from './machines/registry.js';

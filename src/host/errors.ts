@@ -12,7 +12,6 @@ export type HostErrorCode =
   | 'NOT_ACCEPTED'
   | 'ALREADY_FINISHED'
   | 'UNAVAILABLE'
-  | 'INVALID_CHECKPOINT'
   | 'LEASE_LOST';
 
 export class HostError extends Error {
@@ -85,17 +84,6 @@ export class UnavailableError extends HostError {
   }
 }
 
-/** A checkpoint that cannot be restored: the execution fails at once with this reason. */
-export class InvalidCheckpointError extends HostError {
-  override readonly name = 'InvalidCheckpointError';
-  constructor(
-    readonly executionId: string,
-    readonly reason: string,
-  ) {
-    super('INVALID_CHECKPOINT', `invalid checkpoint of execution ${executionId}: ${reason}`);
-  }
-}
-
 /** A fenced write found that another worker (or a cancel) holds the execution now. */
 export class LeaseLostError extends HostError {
   override readonly name = 'LeaseLostError';
@@ -109,9 +97,4 @@ export class LeaseLostError extends HostError {
 
 export function isHostError(error: unknown): error is HostError {
   return error instanceof HostError;
-}
-
-/** True for errors an input can never recover from (term it); false for transient ones (retry it). */
-export function isPermanentInputError(error: unknown): boolean {
-  return isHostError(error) && error.code !== 'UNAVAILABLE' && error.code !== 'EXECUTION_NOT_FOUND';
 }

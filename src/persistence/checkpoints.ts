@@ -1,8 +1,7 @@
 /** Queries of the `checkpoints` table: the persisted actor snapshots of each execution, in order. */
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
-import type { CheckpointsTable, DB } from './schema.js';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { DB } from './schema.js';
 
-export type CheckpointRow = Selectable<CheckpointsTable>;
 type Db = Kysely<DB> | Transaction<DB>;
 
 /** Marks a checkpoint unusable; an operator retry then starts from the one before it. */

@@ -141,13 +141,3 @@ export async function countByStatus(db: Db): Promise<Record<string, number>> {
     .execute();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
-
-/** The earliest future run_at of a retrying execution, so a worker can wake exactly then. */
-export async function nextRunAt(db: Db): Promise<Date | undefined> {
-  const row = await db
-    .selectFrom('executions')
-    .select((eb) => eb.fn.min('run_at').as('next'))
-    .where('status', 'in', ['pending', 'retrying'])
-    .executeTakeFirst();
-  return row?.next ? new Date(row.next as Date) : undefined;
-}

@@ -54,17 +54,6 @@ export async function insertInput(
     .execute();
 }
 
-/** Resume events kept for an execution, in arrival order. */
-export async function listKept(db: Db, executionId: string): Promise<InboxRow[]> {
-  return db
-    .selectFrom('inbox')
-    .selectAll()
-    .where('execution_id', '=', executionId)
-    .where('status', '=', 'kept')
-    .orderBy('received_seq', 'asc')
-    .execute();
-}
-
 /** Drops every kept event of an execution (it ended); returns them so each can be announced as rejected. */
 export async function dropAllKept(db: Db, executionId: string, reason: string): Promise<InboxRow[]> {
   return db

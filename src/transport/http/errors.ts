@@ -39,8 +39,7 @@ const hostErrors: Record<HostErrorCode, { statusCode: number; code: string }> = 
   NOT_ACCEPTED: { statusCode: 409, code: 'not_accepted' },
   ALREADY_FINISHED: { statusCode: 409, code: 'already_finished' },
   UNAVAILABLE: { statusCode: 503, code: 'unavailable' },
-  // Neither reaches a door in normal operation; if one does it is a bug, not the caller's fault.
-  INVALID_CHECKPOINT: { statusCode: 500, code: 'internal_error' },
+  // Never reaches a door in normal operation; if it does it is a bug, not the caller's fault.
   LEASE_LOST: { statusCode: 500, code: 'internal_error' },
 };
 
