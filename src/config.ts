@@ -1,7 +1,7 @@
 /**
  * The worker's configuration: one zod schema, declared once, with every key's default and description.
  *
- * Sources, later winning (CONTRACT §7): `appsettings.json`, `appsettings.<NODE_ENV>.json`, environment variables
+ * Sources, later winning (docs/operations.md): `appsettings.json`, `appsettings.<NODE_ENV>.json`, environment variables
  * naming a key path with `__` (`AgentHost__MaxConcurrentExecutions=4`), and the shorthands `DATABASE_URL`,
  * `NATS_URL`, `LOG_LEVEL`. Nothing here reads the environment at import time: {@link loadConfig} takes it.
  */

@@ -4,7 +4,8 @@
  *
  * Every port method that has an effect takes an `idempotencyKey` (built from execution id, step and loop
  * count) and must be safe to call twice with the same key: the second call finds the first's result and
- * returns it instead of acting again. A checkpoint restore re-runs an interrupted step (TRAPS.md).
+ * returns it instead of acting again: restoring a checkpoint starts an interrupted step again (XState restarts
+ * an invoked promise that was running when the snapshot was taken).
  */
 import type { Plan, PullRequest, Question, Repository, Ticket } from '../machines/domain.js';
 
@@ -104,7 +105,7 @@ export interface PullRequestsPort {
   ): Promise<PullRequest>;
 }
 
-/** What a tenant allows (CONTRACT §7 `Tenants`). Read when the step runs, so a changed setting applies. */
+/** What a tenant allows (`Tenants.<id>`, docs/operations.md). Read when the step runs, so a changed setting applies. */
 export interface PolicyPort {
   autoImplementAfterPlanApproval(tenantId: string): boolean;
 }

@@ -1,7 +1,7 @@
 /**
- * Checks a checkpoint read back from the database before an actor is built from it (DESIGN.md point 6).
+ * Checks a checkpoint read back from the database before an actor is built from it (docs/architecture.md).
  * XState does not: a snapshot naming an unknown state makes the actor error asynchronously and, with no
- * observer, crashes the process; an unknown child `src` is dropped silently (TRAPS.md).
+ * observer, crashes the process; an unknown child `src` is dropped silently.
  */
 import type { AnyStateMachine } from 'xstate';
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-/** The lifecycle events of CONTRACT §4, written to the outbox with the state change that causes them. */
+/** The lifecycle events (docs/nats.md), written to the outbox with the state change that causes them. */
 import type { Plan, PullRequest, Question } from '../machines/domain.js';
 import type { ExecutionStatus } from '../persistence/schema.js';
 
@@ -32,7 +32,7 @@ export interface LifecycleEvent {
   error?: string;
 }
 
-/** A refused input, announced on `P.events.rejected` (CONTRACT §4). */
+/** A refused input, announced on `P.events.rejected` (docs/nats.md). */
 export interface RejectedInput {
   subject: string;
   reason: string;

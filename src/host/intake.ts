@@ -3,7 +3,7 @@
  * validated, then committed to the database (inbox + executions) in one transaction under the execution's
  * row lock; only after that commit may a transport acknowledge it, and the bus wakes idle workers.
  *
- * Resume rules (CONTRACT §3), by the execution's status:
+ * Resume rules (docs/api.md), by the execution's status:
  * - suspended: accepted when its waiting state accepts the type and no other resume already settled that
  *   wait; the execution becomes claimable (`pending`);
  * - pending, running, retrying: kept, applied in arrival order at the next waiting state that accepts it;

@@ -1,5 +1,5 @@
 /**
- * The inputs of CONTRACT §3 as zod schemas: the same schemas parse HTTP bodies, NATS messages and library
+ * The inputs (docs/api.md, docs/nats.md) as zod schemas: the same schemas parse HTTP bodies, NATS messages and library
  * calls, so every door refuses the same things with the same words.
  */
 import { z } from 'zod';

@@ -134,7 +134,7 @@ export class OutboxRelay {
     return taken;
   }
 
-  /** Refusal notices of dropped resumes (CONTRACT §4): no order among them. */
+  /** Refusal notices of dropped resumes (docs/nats.md): no order among them. */
   private async publishRejections(
     rejections: PendingRejection[],
   ): Promise<{ published: number[]; failure: unknown }> {

@@ -1,5 +1,5 @@
 /**
- * Which kept resume a waiting state takes (CONTRACT §3): in arrival order, the first the state accepts is
+ * Which kept resume a waiting state takes (docs/api.md): in arrival order, the first the state accepts is
  * applied; every other kept event is dropped — one the state does not accept, one that is malformed, and one
  * that arrived for the same wait after the chosen one (of two conflicting events the first committed wins).
  */

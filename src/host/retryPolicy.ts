@@ -1,5 +1,5 @@
 /**
- * When a failed attempt runs again (DESIGN.md point 7): attempt n waits `base · 2^(n−1)` seconds plus up to
+ * When a failed attempt runs again (docs/architecture.md): attempt n waits `base · 2^(n−1)` seconds plus up to
  * 20% jitter, so a cluster whose dependency went down does not come back in lock-step.
  */
 export interface RetryDecision {

@@ -86,7 +86,7 @@ export function checkpointWrite(
       view,
       started: true,
       ...(o.firstSpan && { firstSpan: o.firstSpan }),
-      // A new checkpoint is progress: the retry count starts again (DESIGN.md point 7).
+      // A new checkpoint is progress: the retry count starts again (docs/architecture.md).
       ...(o.withCheckpoint && { attempts: 0, lastError: null }),
       ...(o.applied && { resumeAttempts: 0 }),
     },

@@ -16,7 +16,7 @@ import { type Wait, waitSchema, waitViews } from '../machines/waits.js';
 
 type WaitView = Wait['shows'][number];
 
-/** CONTRACT §4: `planning.awaitingApproval`; parallel regions' leaf paths sorted and joined by `,`. */
+/** The state as events name it: `planning.awaitingApproval`; parallel regions' leaf paths sorted and joined by `,`. */
 export function statePath(value: unknown): string {
   const leaves: string[] = [];
   const walk = (v: unknown, prefix: string) => {

@@ -1,4 +1,4 @@
-/** The {@link PolicyPort} read from configuration (CONTRACT §7 `Tenants`). */
+/** The {@link PolicyPort} read from configuration (`Tenants.<id>`, docs/operations.md). */
 import type { PolicyPort } from '../actors/ports.js';
 import { type Config, tenantSettings } from '../config.js';
 

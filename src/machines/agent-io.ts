@@ -2,7 +2,7 @@
  * The agents' contract: each agent key the machines invoke, with its input and output. Machines declare their
  * slots from this map and `src/actors` implements it, so a change here breaks both sides at compile time.
  *
- * Inputs are persisted inside the checkpoint while a step runs (TRAPS.md), so they carry ids and small values
+ * Inputs are persisted inside the checkpoint while a step runs (XState keeps an invoked actor's input), so they carry ids and small values
  * — the ticket, a commit, a branch, a round, a plan of a few KB — never a transcript.
  */
 import type { PromiseActorLogic } from 'xstate';

@@ -33,7 +33,7 @@ export type Plan = z.output<typeof planSchema>;
 export const pullRequestSchema = z.object({ url: z.string(), branch: z.string() });
 export type PullRequest = z.output<typeof pullRequestSchema>;
 
-/** What a graph is started with; every graph's machine input is this (CONTRACT §3, `P.executions.start`). */
+/** What a graph is started with; every graph's machine input is this (a start request, docs/api.md). */
 export const workflowInputSchema = z.object({
   executionId: z.string().uuid(),
   tenantId: z.string().min(1),

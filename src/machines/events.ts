@@ -1,5 +1,5 @@
 /**
- * Resume events: what a person did (CONTRACT §3). They are both the machines' events and the payloads of
+ * Resume events: what a person did (docs/api.md). They are both the machines' events and the payloads of
  * `P.executions.<id>.resume` and `POST /v1/executions/:id/events`.
  */
 import { z } from 'zod';
@@ -32,7 +32,7 @@ export const resumeTypes = [
   'plan_rejected',
 ] as const satisfies ResumeType[];
 
-/** The tag of every state in which a graph waits for a person (CONTRACT §1). */
+/** The tag of every state in which a graph waits for a person (docs/graphs.md). */
 export const WAITING_TAG = 'waiting';
 /** The tag of a final state that fails the execution for good (context.failureReason says why). */
 export const FAILED_TAG = 'failed';

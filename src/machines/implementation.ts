@@ -1,5 +1,5 @@
 /**
- * The `implementation` graph (CONTRACT §1): policy check (no: `skipped`, completed) → implement → (pull request ∥
+ * The `implementation` graph (docs/graphs.md): policy check (no: `skipped`, completed) → implement → (pull request ∥
  * ticket comment) → done. Run on its own it implements `input.plan`, else the ticket's description.
  */
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * The `planning` graph (CONTRACT §1), version 2: draft → review → (commit ∥ post) → wait for `plan_approved` /
+ * The `planning` graph (docs/graphs.md), version 2: draft → review → (commit ∥ post) → wait for `plan_approved` /
  * `plan_rejected` → done, or a new round; the fifth rejection ends in `rejectedTooOften` (status `failed`).
  * Version 1 (one `generatePlan` step instead of draft and review) is in `src/machines/v1/planning.ts`; its
  * checkpoints are migrated by `migrations[1]`.

@@ -1,5 +1,5 @@
 /**
- * The `prfactory` graph (CONTRACT §1): refinement, then planning, then implementation as one execution. Each
+ * The `prfactory` graph (docs/graphs.md): refinement, then planning, then implementation as one execution. Each
  * phase is the very fragment its standalone graph uses, nested under its name (`refinement.awaitingAnswers`,
  * `planning.awaitingApproval`, `implementation.implement`…); a phase's final `done` hands over to the next. The
  * whole execution's final states are at the top: `done`, `skipped`, `rejectedTooOften`, `agentFailed`.

@@ -1,5 +1,5 @@
 /**
- * The `refinement` graph (CONTRACT §1): clone → analyse → ask → wait for `answers_received` → refine → done.
+ * The `refinement` graph (docs/graphs.md): clone → analyse → ask → wait for `answers_received` → refine → done.
  * Its states are the refinement fragment at the top level; `prfactory` nests the same fragment.
  */
 import { workflowInputSchema } from './domain.js';

@@ -12,7 +12,7 @@ import { prfactoryGraphV1 } from './v1/prfactory.js';
 import { waitProblem } from './waits.js';
 
 /**
- * The four graphs of CONTRACT §1, every version this code knows. The latest of each runs new executions and
+ * The four graphs (docs/graphs.md), every version this code knows. The latest of each runs new executions and
  * restores every checkpoint (older ones through its `migrations`); the older versions stay registered so that
  * `getVersion` can name what a checkpoint of that version may hold (fixtures, tests, tools).
  *

@@ -31,7 +31,7 @@ export const FIXTURES_DIR = path.dirname(fileURLToPath(import.meta.url));
 
 /** One state a checkpoint of a graph version can be in. */
 export interface FixtureState {
-  /** the host's dotted state path (CONTRACT §4) */
+  /** the host's dotted state path (docs/nats.md, events' `state`) */
   state: string;
   /** tagged `waiting`: suspended for a person */
   waiting: boolean;

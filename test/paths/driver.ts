@@ -107,7 +107,7 @@ export async function runPath(
   const machine: AnyStateMachine = def.machine.provide({ actors: agents.actors() });
   const errors: unknown[] = [];
   const observe = (actor: AnyActorRef) => {
-    // Without an error observer XState rethrows an actor's error asynchronously (TRAPS.md).
+    // Without an error observer XState rethrows an actor's error asynchronously.
     actor.subscribe({ error: (error) => errors.push(error) });
     return actor;
   };

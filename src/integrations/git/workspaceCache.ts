@@ -1,6 +1,6 @@
 /**
  * The local clone of an execution's repository: `<workspacesDir>/<executionId>`. It is a cache, never state
- * (DESIGN.md point 4): another worker may have run the earlier steps, a crash may have left it half-written,
+ * (docs/architecture.md): another worker may have run the earlier steps, a crash may have left it half-written,
  * an operator may have deleted it. Every operation therefore starts here, which reuses the clone when it is
  * sound, refreshes it from the origin, and otherwise throws it away and clones again.
  */

@@ -1,6 +1,6 @@
 /**
  * The offline LLM: a deterministic stand-in for demos, tests and machines without a model provider
- * (DESIGN.md "Embedded defaults"). Every text it writes is built only from its inputs — the same request
+ * (docs/operations.md). Every text it writes is built only from its inputs — the same request
  * always gets the same answer — and says that no model was called, so nobody mistakes it for a real analysis.
  */
 import type { LlmPort } from '../../actors/ports.js';

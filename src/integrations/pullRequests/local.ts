@@ -1,5 +1,5 @@
 /**
- * Local pull requests (DESIGN.md "Embedded defaults"): the implement step has pushed the branch to the
+ * Local pull requests (the embedded default, docs/operations.md): the implement step has pushed the branch to the
  * origin; opening the pull request records it in `pull_requests` under a `local://<repo>/pull/<n>` URL.
  * A person reviews the branch with plain git (`git diff main...<branch>`).
  */

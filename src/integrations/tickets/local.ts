@@ -1,6 +1,6 @@
 /**
  * Tickets of system `local`: the ticket travelled in the start message, so there is nowhere to post to but the
- * worker's own database. Comments appear in the HTTP view of the execution (CONTRACT §5 `comments`).
+ * worker's own database. Comments appear in the HTTP view of the execution (`comments`, docs/api.md).
  */
 import type { Kysely } from 'kysely';
 import type { TicketsPort } from '../../actors/ports.js';

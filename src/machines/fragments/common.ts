@@ -17,7 +17,7 @@ export function clip(text: string, max: number): string {
 }
 
 /**
- * The message of an agent's error. `Error` objects serialise to `{}` in a checkpoint (TRAPS.md), so only the
+ * The message of an agent's error. `Error` objects serialise to `{}` in a checkpoint, so only the
  * message is kept; 2,000 characters is enough to diagnose and keeps a stack dump out of the snapshot.
  */
 export function agentErrorMessage(error: unknown): string {

@@ -24,7 +24,7 @@ import {
 } from './common.js';
 import type { WorkflowContext } from './context.js';
 
-/** The fifth rejection of a plan fails the execution (CONTRACT §1 and §2). */
+/** The fifth rejection of a plan fails the execution (docs/graphs.md). */
 export const MAX_PLAN_REJECTIONS = 5;
 
 export const planningActors = {

@@ -1,5 +1,5 @@
 /**
- * Every error the HTTP API answers has one shape, `{ "error": { "code", "message" } }` (CONTRACT §5), with a
+ * Every error the HTTP API answers has one shape, `{ "error": { "code", "message" } }` (docs/api.md), with a
  * lower-case `code` that clients may branch on. This file is the one place that decides status and code: host
  * errors by their stable `code`, fastify's own errors (body too large, unparsable body…) by theirs.
  */

@@ -1,5 +1,5 @@
 /**
- * Server-Sent Events of one execution (CONTRACT §5 `GET /v1/executions/:id/stream`).
+ * Server-Sent Events of one execution (`GET /v1/executions/:id/stream`, docs/api.md).
  *
  * The order of operations is what makes the stream gap-free: subscribe first, then read the replay, then
  * deliver the live events that arrived meanwhile — every event is written once, in `seq` order, because

@@ -1,5 +1,5 @@
 /**
- * Every NATS name the worker uses, derived from one subject prefix `P` (`Nats.SubjectPrefix`, CONTRACT §3–4):
+ * Every NATS name the worker uses, derived from one subject prefix `P` (`Nats.SubjectPrefix`, docs/nats.md):
  *
  * | name | value (P = `prfactory`) |
  * | --- | --- |

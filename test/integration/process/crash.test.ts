@@ -1,5 +1,5 @@
 /**
- * Crashes and poison steps, with workers in real child processes on the real PostgreSQL (DESIGN.md points 4, 5
+ * Crashes and poison steps, with workers in real child processes on the real PostgreSQL (docs/architecture.md: write-ahead, leases
  * and 7; shutdown signals are in shutdown.test.ts). Each test has a schema of its own and kills every child.
  *
  * What counts as a run: a step records itself in `step_runs` before it does anything, so a step that was

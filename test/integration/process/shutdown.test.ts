@@ -1,5 +1,5 @@
 /**
- * Graceful shutdown of a worker in a real child process (DESIGN.md point 8): the first SIGTERM drains — no new
+ * Graceful shutdown of a worker in a real child process (docs/architecture.md): the first SIGTERM drains — no new
  * claims, the step in flight may finish for up to GracefulShutdownTimeoutSeconds, the execution is handed back
  * `pending` without spending an attempt — and the process exits 0; a second signal exits at once. Each test has a
  * schema of its own and kills every child it started.

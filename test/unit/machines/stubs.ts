@@ -95,7 +95,7 @@ export function settled<T extends AnyStateMachine>(actor: Actor<T>): Promise<Sna
   });
 }
 
-/** The state value as the host shows it (CONTRACT §4): dotted leaf paths, sorted, joined by `,`. */
+/** The state value as the host shows it (docs/nats.md): dotted leaf paths, sorted, joined by `,`. */
 export function dotted(value: unknown, prefix = ''): string {
   if (typeof value === 'string') return prefix + value;
   const entries = Object.entries(value as Record<string, unknown>);

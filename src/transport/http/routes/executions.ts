@@ -1,5 +1,5 @@
 /**
- * The execution routes of CONTRACT §5. Bodies go to the service as they arrived: the service validates them
+ * The execution routes (docs/api.md). Bodies go to the service as they arrived: the service validates them
  * with the schemas of `host/messages.ts` (so a malformed body is 400 before an unknown execution is 404) and
  * this file only translates its answers and typed errors into HTTP. Each request uses the service as its
  * caller may (`host/tenantScope.ts`): a tenant's token reaches that tenant's executions only.
