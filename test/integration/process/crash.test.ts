@@ -1,6 +1,6 @@
 /**
- * Crashes and poison steps, with workers in real child processes on the real PostgreSQL (docs/architecture.md: write-ahead, leases
- * and 7; shutdown signals are in shutdown.test.ts). Each test has a schema of its own and kills every child.
+ * Crashes and poison steps, with workers in real child processes on the real PostgreSQL (docs/architecture.md:
+ * write-ahead, leases, retries; shutdown signals are in shutdown.test.ts). Each test has a schema of its own and kills every child.
  *
  * What counts as a run: a step records itself in `step_runs` before it does anything, so a step that was
  * killed half-way counts too. The graph is `step1 → step2 → step3`; step2 is the one that misbehaves.
