@@ -1,19 +1,18 @@
 /** The lifecycle events (docs/nats.md), written to the outbox with the state change that causes them. */
 import type { Plan, PullRequest, Question } from '../machines/domain.js';
-import type { ExecutionStatus } from '../persistence/schema.js';
+import { type ExecutionStatus, finishedStatuses } from '../persistence/schema.js';
 
+/** An execution's lifecycle events: the last is one of its endings (`completed`, `failed`, `cancelled`). */
 export const eventKinds = [
   'started',
   'state',
   'suspended',
   'resumed',
   'retrying',
-  'completed',
-  'failed',
-  'cancelled',
+  ...finishedStatuses,
 ] as const;
 export type EventKind = (typeof eventKinds)[number];
-export const finalEventKinds: readonly EventKind[] = ['completed', 'failed', 'cancelled'];
+export const finalEventKinds: readonly EventKind[] = finishedStatuses as readonly EventKind[];
 
 export interface LifecycleEvent {
   executionId: string;

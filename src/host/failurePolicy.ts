@@ -35,54 +35,53 @@ export function afterAgentFailure(
   message: string,
 ): FailureDecision {
   const attempts = run.attempts + 1;
-  const decision = decideRetry(attempts, policy.MaxRetries, policy.RetryDelayBaseSeconds);
-  const error = `agent ${agent} failed: ${message}`;
-  if (decision.outcome === 'fail') {
-    const reason = `${error} (after ${attempts} attempts)`;
-    return {
-      outcome: 'failed',
-      error: reason,
-      write: failedWrite(run.target, { state: run.state, attempt: attempts, reason, attempts }),
-    };
-  }
-  return {
-    outcome: 'retrying',
-    error,
-    delaySeconds: decision.delaySeconds,
-    write: retryingWrite(run.target, {
-      state: run.state,
-      attempt: attempts,
-      attempts,
-      error,
-      delaySeconds: decision.delaySeconds,
-    }),
-  };
+  return decide(run, `agent ${agent} failed: ${message}`, {
+    failed: attempts,
+    max: policy.MaxRetries,
+    base: policy.RetryDelayBaseSeconds,
+    attempt: attempts,
+    counts: { attempts },
+  });
 }
 
 /** Applying a resume failed on the host's side. */
 export function afterResumeFailure(run: FailedRun, policy: Policy, message: string): FailureDecision {
   const resumeAttempts = run.resumeAttempts + 1;
-  const decision = decideRetry(resumeAttempts, policy.MaxResumeRetries, policy.RetryDelayBaseSeconds);
-  const error = `applying a resume failed: ${message}`;
+  return decide(run, `applying a resume failed: ${message}`, {
+    failed: resumeAttempts,
+    max: policy.MaxResumeRetries,
+    base: policy.RetryDelayBaseSeconds,
+    attempt: run.attempts + 1,
+    counts: { resumeAttempts },
+  });
+}
+
+/** The `failed`-th failure of its kind, with `max` retries allowed: a retry after a delay, or the end. */
+function decide(
+  run: FailedRun,
+  error: string,
+  o: {
+    failed: number;
+    max: number;
+    base: number;
+    /** the events' `attempt` */
+    attempt: number;
+    /** the counter the failure is counted in, written with the decision */
+    counts: { attempts?: number; resumeAttempts?: number };
+  },
+): FailureDecision {
+  const decision = decideRetry(o.failed, o.max, o.base);
+  const at = { state: run.state, attempt: o.attempt, ...o.counts };
   if (decision.outcome === 'fail') {
-    const reason = `${error} (after ${resumeAttempts} attempts)`;
-    return {
-      outcome: 'failed',
-      error: reason,
-      write: failedWrite(run.target, { state: run.state, attempt: run.attempts + 1, reason, resumeAttempts }),
-    };
+    const reason = `${error} (after ${o.failed} attempts)`;
+    return { outcome: 'failed', error: reason, write: failedWrite(run.target, { ...at, reason }) };
   }
+  const { delaySeconds } = decision;
   return {
     outcome: 'retrying',
     error,
-    delaySeconds: decision.delaySeconds,
-    write: retryingWrite(run.target, {
-      state: run.state,
-      attempt: run.attempts + 1,
-      resumeAttempts,
-      error,
-      delaySeconds: decision.delaySeconds,
-    }),
+    delaySeconds,
+    write: retryingWrite(run.target, { ...at, error, delaySeconds }),
   };
 }
 

@@ -36,15 +36,7 @@ import {
   TenantMismatchError,
   UnavailableError,
 } from './errors.js';
-import {
-  cancelRequestSchema,
-  type InputMeta,
-  parseInput,
-  pathIdOf,
-  resumeRequestSchema,
-  retryRequestSchema,
-  startRequestSchema,
-} from './messages.js';
+import { type InputMeta, parseRequest, pathIdOf } from './messages.js';
 import type { ResumeClaimer } from './resumeFastPath.js';
 import type { Accepted } from './service.js';
 
@@ -109,7 +101,7 @@ export class Intake {
   constructor(private readonly deps: IntakeDeps) {}
 
   async start(body: unknown, meta: InputMeta): Promise<Accepted> {
-    const request = parseInput(startRequestSchema, body, 'start request');
+    const request = parseRequest.start(body);
     const def = this.deps.registry.get(request.graph);
     if (!def) {
       throw new InvalidInputError(
@@ -184,7 +176,7 @@ export class Intake {
   }
 
   async resume(pathId: string, body: unknown, meta: InputMeta): Promise<Accepted> {
-    const request = parseInput(resumeRequestSchema, body, 'resume event');
+    const request = parseRequest.resume(body);
     const executionId = executionIdOf(pathIdOf(pathId, request.executionId));
     const { eventId, tenantId, executionId: _omit, ...event } = request;
     const payload = { ...event, eventId, executionId, tenantId };
@@ -259,7 +251,7 @@ export class Intake {
   }
 
   async cancel(pathId: string, body: unknown, _meta: InputMeta): Promise<Accepted> {
-    const request = parseInput(cancelRequestSchema, body ?? {}, 'cancel request');
+    const request = parseRequest.cancel(body);
     const executionId = executionIdOf(pathIdOf(pathId, request.executionId));
     const input = { executionId, kind: 'cancel' as const, id: `cancel:${executionId}` };
     const payload = { executionId, tenantId: request.tenantId, reason: request.reason };
@@ -323,7 +315,7 @@ export class Intake {
   }
 
   async retry(pathId: string, body: unknown, _meta: InputMeta): Promise<Accepted> {
-    const request = parseInput(retryRequestSchema, body ?? {}, 'retry request');
+    const request = parseRequest.retry(body);
     const executionId = executionIdOf(pathIdOf(pathId, request.executionId));
     const result = await this.transaction(async (trx) => {
       const row = checkOwnership(await lockExecution(trx, executionId), executionId, request.tenantId);

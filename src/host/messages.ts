@@ -54,6 +54,14 @@ export const retryRequestSchema = z.object({
 });
 export type RetryRequest = z.output<typeof retryRequestSchema>;
 
+/** Each input validated as every door validates it, refusals named alike (`start request: tenantId: …`). */
+export const parseRequest = {
+  start: (body: unknown) => parseInput(startRequestSchema, body, 'start request'),
+  resume: (body: unknown) => parseInput(resumeRequestSchema, body, 'resume event'),
+  cancel: (body: unknown) => parseInput(cancelRequestSchema, body ?? {}, 'cancel request'),
+  retry: (body: unknown) => parseInput(retryRequestSchema, body ?? {}, 'retry request'),
+};
+
 /**
  * The execution id of a path (or subject), once the body's own `executionId` (already lower case) names the same
  * execution or none: a body addressed to another execution is refused, not applied to the path's.

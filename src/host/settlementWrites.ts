@@ -130,14 +130,7 @@ export function checkpointWrite(
 /** A failed attempt with another to come after `delaySeconds` (agent failure, or failing to apply a resume). */
 export function retryingWrite(
   target: WriteTarget,
-  r: {
-    state: string | null;
-    attempt: number;
-    error: string;
-    delaySeconds: number;
-    attempts?: number;
-    resumeAttempts?: number;
-  },
+  r: FailureFields & { error: string; delaySeconds: number },
 ): ExecutionWrite {
   return {
     ...target,
@@ -146,30 +139,16 @@ export function retryingWrite(
       lastError: r.error,
       runAfterSeconds: r.delaySeconds,
       releaseLease: true,
-      ...(r.attempts !== undefined && { attempts: r.attempts }),
-      ...(r.resumeAttempts !== undefined && { resumeAttempts: r.resumeAttempts }),
+      ...counters(r),
     },
-    events: [
-      {
-        kind: 'retrying',
-        status: 'retrying',
-        fields: { ...(r.state && { state: r.state }), attempt: r.attempt, error: r.error },
-      },
-    ],
+    events: [failureEvent('retrying', 'retrying', r, r.error)],
   };
 }
 
 /** The execution fails for good: the dead-letter set, which an operator can retry. */
 export function failedWrite(
   target: WriteTarget,
-  f: {
-    state: string | null;
-    attempt: number;
-    reason: string;
-    attempts?: number;
-    resumeAttempts?: number;
-    dropped?: { id: string; reason: string }[];
-  },
+  f: FailureFields & { reason: string; dropped?: { id: string; reason: string }[] },
 ): ExecutionWrite {
   return {
     ...target,
@@ -179,16 +158,9 @@ export function failedWrite(
       waitingFor: [],
       finished: true,
       releaseLease: true,
-      ...(f.attempts !== undefined && { attempts: f.attempts }),
-      ...(f.resumeAttempts !== undefined && { resumeAttempts: f.resumeAttempts }),
+      ...counters(f),
     },
-    events: [
-      {
-        kind: 'failed',
-        status: 'failed',
-        fields: { ...(f.state && { state: f.state }), attempt: f.attempt, error: f.reason },
-      },
-    ],
+    events: [failureEvent('failed', 'failed', f, f.reason)],
     inbox: { dropped: f.dropped ?? [], dropAllKept: 'the execution failed before this resume could apply' },
   };
 }
@@ -198,17 +170,32 @@ export function takeOverWrite(
   target: WriteTarget,
   t: { state: string | null; attempt: number; error: string },
 ): ExecutionWrite {
+  return { ...target, set: {}, events: [failureEvent('retrying', 'running', t, t.error)] };
+}
+
+/** Where a failed attempt stood, and the failure counters it sets (when given). */
+interface FailureFields {
+  state: string | null;
+  /** the events' `attempt` */
+  attempt: number;
+  attempts?: number;
+  resumeAttempts?: number;
+}
+
+function counters(c: FailureFields): { attempts?: number; resumeAttempts?: number } {
   return {
-    ...target,
-    set: {},
-    events: [
-      {
-        kind: 'retrying',
-        status: 'running',
-        fields: { ...(t.state && { state: t.state }), attempt: t.attempt, error: t.error },
-      },
-    ],
+    ...(c.attempts !== undefined && { attempts: c.attempts }),
+    ...(c.resumeAttempts !== undefined && { resumeAttempts: c.resumeAttempts }),
   };
+}
+
+function failureEvent(
+  kind: EventDraft['kind'],
+  status: EventDraft['status'],
+  f: Pick<FailureFields, 'state' | 'attempt'>,
+  error: string,
+): EventDraft {
+  return { kind, status, fields: { ...(f.state && { state: f.state }), attempt: f.attempt, error } };
 }
 
 /** The views a wait shows, as its `suspended` event carries them. */

@@ -17,14 +17,7 @@
  * ```
  */
 import { ExecutionNotFoundError, TenantForbiddenError } from './errors.js';
-import {
-  cancelRequestSchema,
-  parseInput,
-  pathIdOf,
-  resumeRequestSchema,
-  retryRequestSchema,
-  startRequestSchema,
-} from './messages.js';
+import { parseRequest, pathIdOf } from './messages.js';
 import { parseListQuery } from './queries.js';
 import type { ExecutionService } from './service.js';
 
@@ -51,27 +44,27 @@ export function tenantScoped(service: ExecutionService, tenantId: string): Execu
 
   return {
     async start(body, meta) {
-      const request = parseInput(startRequestSchema, body, 'start request');
+      const request = parseRequest.start(body);
       if (request.tenantId !== tenantId) throw new TenantForbiddenError(tenantId, request.tenantId);
       return service.start(body, meta);
     },
 
     async resume(executionId, body, meta) {
-      const request = parseInput(resumeRequestSchema, body, 'resume event');
+      const request = parseRequest.resume(body);
       pathIdOf(executionId, request.executionId); // its 400 before this scope's 404
       await requireOwn(executionId);
       return service.resume(executionId, body, meta);
     },
 
     async cancel(executionId, body, meta) {
-      const request = parseInput(cancelRequestSchema, body ?? {}, 'cancel request');
+      const request = parseRequest.cancel(body);
       pathIdOf(executionId, request.executionId); // its 400 before this scope's 404
       await requireOwn(executionId);
       return service.cancel(executionId, body, meta);
     },
 
     async retry(executionId, body, meta) {
-      const request = parseInput(retryRequestSchema, body ?? {}, 'retry request');
+      const request = parseRequest.retry(body);
       pathIdOf(executionId, request.executionId); // its 400 before this scope's 404
       await requireOwn(executionId);
       return service.retry(executionId, body, meta);

@@ -4,7 +4,7 @@
  * supplies the implementations through `machine.provide({ actors })`.
  */
 import { type AnyStateMachine, fromPromise, type PromiseActorLogic } from 'xstate';
-import type { WorkflowInput } from './domain.js';
+import { type WorkflowInput, workflowInputSchema } from './domain.js';
 
 /** A persisted snapshot as JSON (what `actor.getPersistedSnapshot()` returns, read back from the database). */
 export type PersistedSnapshot = {
@@ -29,6 +29,22 @@ export interface GraphDefinition<TMachine extends AnyStateMachine = AnyStateMach
   createInput(input: WorkflowInput): unknown;
   /** `migrations[n]` turns a version-n snapshot into version n+1 */
   readonly migrations?: Readonly<Record<number, SnapshotMigration>>;
+}
+
+/** A graph started from the start request's workflow input as it is, with its snapshot migrations. */
+export function standardGraph<TMachine extends AnyStateMachine>(
+  id: string,
+  version: number,
+  machine: TMachine,
+  migrations?: GraphDefinition['migrations'],
+): GraphDefinition<TMachine> {
+  return {
+    id,
+    version,
+    machine,
+    createInput: (input) => workflowInputSchema.parse(input),
+    ...(migrations && { migrations }),
+  };
 }
 
 /** Raised by an agent slot that the host did not fill: a wiring bug, never a retryable failure. */

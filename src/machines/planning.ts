@@ -4,11 +4,10 @@
  * Version 1 (one `generatePlan` step instead of draft and review) is in `src/machines/v1/planning.ts`; its
  * checkpoints are migrated by `migrations[1]`.
  */
-import { workflowInputSchema } from './domain.js';
 import { agentFailedState, rejectedTooOftenState } from './fragments/common.js';
 import { workflowContext } from './fragments/context.js';
 import { planningSetup, planningStates } from './fragments/planning.js';
-import type { GraphDefinition } from './graph.js';
+import { standardGraph } from './graph.js';
 import { planningV1ToV2 } from './migrations.js';
 
 export const planningMachine = planningSetup.createMachine({
@@ -22,10 +21,4 @@ export const planningMachine = planningSetup.createMachine({
   },
 });
 
-export const planningGraph: GraphDefinition<typeof planningMachine> = {
-  id: 'planning',
-  version: 2,
-  machine: planningMachine,
-  createInput: (input) => workflowInputSchema.parse(input),
-  migrations: { 1: planningV1ToV2([]) },
-};
+export const planningGraph = standardGraph('planning', 2, planningMachine, { 1: planningV1ToV2([]) });

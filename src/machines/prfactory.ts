@@ -8,7 +8,7 @@
  * `src/machines/v1/prfactory.ts` and its checkpoints are migrated by `migrations[1]`.
  */
 import { assign, setup } from 'xstate';
-import { type WorkflowInput, workflowInputSchema } from './domain.js';
+import type { WorkflowInput } from './domain.js';
 import type { ResumeEvent } from './events.js';
 import {
   type AgentErrorParams,
@@ -26,7 +26,7 @@ import {
 } from './fragments/implementation.js';
 import { planningActors, planningGuards, planningStates } from './fragments/planning.js';
 import { refinementActors, refinementGuards, refinementStates } from './fragments/refinement.js';
-import type { GraphDefinition } from './graph.js';
+import { standardGraph } from './graph.js';
 import { planningV1ToV2 } from './migrations.js';
 
 export const prfactorySetup = setup({
@@ -56,10 +56,6 @@ export const prfactoryMachine = prfactorySetup.createMachine({
   },
 });
 
-export const prfactoryGraph: GraphDefinition<typeof prfactoryMachine> = {
-  id: 'prfactory',
-  version: 2,
-  machine: prfactoryMachine,
-  createInput: (input) => workflowInputSchema.parse(input),
-  migrations: { 1: planningV1ToV2(['planning']) },
-};
+export const prfactoryGraph = standardGraph('prfactory', 2, prfactoryMachine, {
+  1: planningV1ToV2(['planning']),
+});

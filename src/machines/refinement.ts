@@ -2,11 +2,10 @@
  * The `refinement` graph (docs/graphs.md): clone → analyse → ask → wait for `answers_received` → refine → done.
  * Its states are the refinement fragment at the top level; `prfactory` nests the same fragment.
  */
-import { workflowInputSchema } from './domain.js';
 import { agentFailedState } from './fragments/common.js';
 import { workflowContext } from './fragments/context.js';
 import { refinementSetup, refinementStates } from './fragments/refinement.js';
-import type { GraphDefinition } from './graph.js';
+import { standardGraph } from './graph.js';
 
 export const refinementMachine = refinementSetup.createMachine({
   id: 'refinement',
@@ -15,9 +14,4 @@ export const refinementMachine = refinementSetup.createMachine({
   states: { ...refinementStates.states, agentFailed: agentFailedState },
 });
 
-export const refinementGraph: GraphDefinition<typeof refinementMachine> = {
-  id: 'refinement',
-  version: 1,
-  machine: refinementMachine,
-  createInput: (input) => workflowInputSchema.parse(input),
-};
+export const refinementGraph = standardGraph('refinement', 1, refinementMachine);

@@ -7,17 +7,11 @@ import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T extends object | null> = JSONColumnType<T, string, string>;
 
-export const executionStatuses = [
-  'pending',
-  'running',
-  'suspended',
-  'retrying',
-  'completed',
-  'failed',
-  'cancelled',
-] as const;
+/** The statuses an execution ends in: the dead-letter set (`failed`) among them. */
+const endings = ['completed', 'failed', 'cancelled'] as const;
+export const executionStatuses = ['pending', 'running', 'suspended', 'retrying', ...endings] as const;
 export type ExecutionStatus = (typeof executionStatuses)[number];
-export const finishedStatuses: readonly ExecutionStatus[] = ['completed', 'failed', 'cancelled'];
+export const finishedStatuses: readonly ExecutionStatus[] = endings;
 
 export interface ExecutionsTable {
   id: string;

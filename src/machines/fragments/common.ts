@@ -24,6 +24,11 @@ export function agentErrorMessage(error: unknown): string {
   return clip(errorMessage(error), 2000);
 }
 
+/** The ticket a step works on, as most steps' inputs begin (ids and small values only: inputs are persisted). */
+export function ticketOf(c: WorkflowContext): Pick<WorkflowContext, 'executionId' | 'tenantId' | 'ticket'> {
+  return { executionId: c.executionId, tenantId: c.tenantId, ticket: c.ticket };
+}
+
 export const AGENT_FAILED = '#agentFailed';
 export const REJECTED_TOO_OFTEN = '#rejectedTooOften';
 export const SKIPPED = '#skipped';

@@ -7,7 +7,14 @@ import { assign, setup } from 'xstate';
 import { slot } from '../agent-io.js';
 import type { WorkflowInput } from '../domain.js';
 import type { ResumeEvent } from '../events.js';
-import { type AgentErrorParams, agentErrorUpdate, type GraphTag, onAgentError, SKIPPED } from './common.js';
+import {
+  type AgentErrorParams,
+  agentErrorUpdate,
+  type GraphTag,
+  onAgentError,
+  SKIPPED,
+  ticketOf,
+} from './common.js';
 import { planToImplement, type WorkflowContext } from './context.js';
 
 export const implementationActors = {
@@ -62,9 +69,7 @@ export const implementationStates = implementationSetup.createStateConfig({
         src: 'implement',
         id: 'implement',
         input: ({ context: c }) => ({
-          executionId: c.executionId,
-          tenantId: c.tenantId,
-          ticket: c.ticket,
+          ...ticketOf(c),
           repository: c.repository,
           baseCommit: c.baseCommit,
           branch: c.implementationBranch,
@@ -93,9 +98,7 @@ export const implementationStates = implementationSetup.createStateConfig({
                 src: 'openPullRequest',
                 id: 'openPullRequest',
                 input: ({ context: c }) => ({
-                  executionId: c.executionId,
-                  tenantId: c.tenantId,
-                  ticket: c.ticket,
+                  ...ticketOf(c),
                   repository: c.repository,
                   branch: c.implementation?.branch ?? c.implementationBranch,
                   commit: c.implementation?.commit ?? '',
@@ -121,9 +124,7 @@ export const implementationStates = implementationSetup.createStateConfig({
                 src: 'postImplementationComment',
                 id: 'postImplementationComment',
                 input: ({ context: c }) => ({
-                  executionId: c.executionId,
-                  tenantId: c.tenantId,
-                  ticket: c.ticket,
+                  ...ticketOf(c),
                   branch: c.implementation?.branch ?? c.implementationBranch,
                   commit: c.implementation?.commit ?? '',
                   summary: c.implementation?.summary ?? '',

@@ -21,6 +21,7 @@ import {
   type GraphTag,
   onAgentError,
   REJECTED_TOO_OFTEN,
+  ticketOf,
 } from './common.js';
 import type { WorkflowContext } from './context.js';
 
@@ -75,9 +76,7 @@ export const planningStates = planningSetup.createStateConfig({
         src: 'generatePlan',
         id: 'draftPlan',
         input: ({ context: c }) => ({
-          executionId: c.executionId,
-          tenantId: c.tenantId,
-          ticket: c.ticket,
+          ...ticketOf(c),
           description: c.refinedDescription ?? c.ticket.description,
           round: c.round,
           rejections: c.rejections,
@@ -97,9 +96,7 @@ export const planningStates = planningSetup.createStateConfig({
         src: 'reviewPlan',
         id: 'reviewPlan',
         input: ({ context: c }) => ({
-          executionId: c.executionId,
-          tenantId: c.tenantId,
-          ticket: c.ticket,
+          ...ticketOf(c),
           markdown: c.plan?.markdown ?? '',
           round: c.round,
         }),
@@ -126,9 +123,7 @@ export const planningStates = planningSetup.createStateConfig({
                 src: 'commitPlan',
                 id: 'commitPlan',
                 input: ({ context: c }) => ({
-                  executionId: c.executionId,
-                  tenantId: c.tenantId,
-                  ticket: c.ticket,
+                  ...ticketOf(c),
                   repository: c.repository,
                   baseCommit: c.baseCommit,
                   branch: c.planBranch,
@@ -161,9 +156,7 @@ export const planningStates = planningSetup.createStateConfig({
                 src: 'postPlan',
                 id: 'postPlan',
                 input: ({ context: c }) => ({
-                  executionId: c.executionId,
-                  tenantId: c.tenantId,
-                  ticket: c.ticket,
+                  ...ticketOf(c),
                   branch: c.planBranch,
                   path: c.planPath,
                   markdown: c.plan?.markdown ?? '',

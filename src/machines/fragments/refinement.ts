@@ -7,7 +7,7 @@ import { slot } from '../agent-io.js';
 import type { WorkflowInput } from '../domain.js';
 import { type ResumeEvent, WAITING_TAG } from '../events.js';
 import { waitMeta } from '../waits.js';
-import { type AgentErrorParams, agentErrorUpdate, type GraphTag, onAgentError } from './common.js';
+import { type AgentErrorParams, agentErrorUpdate, type GraphTag, onAgentError, ticketOf } from './common.js';
 import type { WorkflowContext } from './context.js';
 
 export const refinementActors = {
@@ -45,9 +45,7 @@ export const refinementStates = refinementSetup.createStateConfig({
         src: 'cloneRepository',
         id: 'cloneRepository',
         input: ({ context: c }) => ({
-          executionId: c.executionId,
-          tenantId: c.tenantId,
-          ticket: c.ticket,
+          ...ticketOf(c),
           repository: c.repository,
         }),
         onDone: {
@@ -62,9 +60,7 @@ export const refinementStates = refinementSetup.createStateConfig({
         src: 'analyseCodebase',
         id: 'analyseCodebase',
         input: ({ context: c }) => ({
-          executionId: c.executionId,
-          tenantId: c.tenantId,
-          ticket: c.ticket,
+          ...ticketOf(c),
           repository: c.repository,
           baseCommit: c.baseCommit ?? '',
         }),
@@ -80,9 +76,7 @@ export const refinementStates = refinementSetup.createStateConfig({
         src: 'generateQuestions',
         id: 'generateQuestions',
         input: ({ context: c }) => ({
-          executionId: c.executionId,
-          tenantId: c.tenantId,
-          ticket: c.ticket,
+          ...ticketOf(c),
           analysis: c.analysis ?? '',
         }),
         onDone: [
@@ -104,9 +98,7 @@ export const refinementStates = refinementSetup.createStateConfig({
         src: 'postQuestions',
         id: 'postQuestions',
         input: ({ context: c }) => ({
-          executionId: c.executionId,
-          tenantId: c.tenantId,
-          ticket: c.ticket,
+          ...ticketOf(c),
           questions: c.questions ?? [],
         }),
         onDone: 'awaitingAnswers',
@@ -128,9 +120,7 @@ export const refinementStates = refinementSetup.createStateConfig({
         src: 'processAnswers',
         id: 'processAnswers',
         input: ({ context: c }) => ({
-          executionId: c.executionId,
-          tenantId: c.tenantId,
-          ticket: c.ticket,
+          ...ticketOf(c),
           analysis: c.analysis ?? '',
           questions: c.questions ?? [],
           answers: c.answers ?? {},
@@ -147,9 +137,7 @@ export const refinementStates = refinementSetup.createStateConfig({
         src: 'postRefinedDescription',
         id: 'postRefinedDescription',
         input: ({ context: c }) => ({
-          executionId: c.executionId,
-          tenantId: c.tenantId,
-          ticket: c.ticket,
+          ...ticketOf(c),
           description: c.refinedDescription ?? '',
         }),
         onDone: 'done',

@@ -2,10 +2,9 @@
  * The `planning` graph, version 1 (frozen): generate plan → (commit ∥ post) → wait → done, or a new round.
  * Replaced by version 2 (`src/machines/planning.ts`), which migrates its checkpoints.
  */
-import { workflowInputSchema } from '../domain.js';
 import { agentFailedState, rejectedTooOftenState } from '../fragments/common.js';
 import { workflowContext } from '../fragments/context.js';
-import type { GraphDefinition } from '../graph.js';
+import { standardGraph } from '../graph.js';
 import { planningV1Setup, planningV1States } from './planningStates.js';
 
 export const planningMachineV1 = planningV1Setup.createMachine({
@@ -19,9 +18,4 @@ export const planningMachineV1 = planningV1Setup.createMachine({
   },
 });
 
-export const planningGraphV1: GraphDefinition<typeof planningMachineV1> = {
-  id: 'planning',
-  version: 1,
-  machine: planningMachineV1,
-  createInput: (input) => workflowInputSchema.parse(input),
-};
+export const planningGraphV1 = standardGraph('planning', 1, planningMachineV1);

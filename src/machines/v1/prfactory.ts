@@ -3,7 +3,7 @@
  * 2 (`src/machines/prfactory.ts`, with planning version 2), which migrates its checkpoints.
  */
 import { assign, setup } from 'xstate';
-import { type WorkflowInput, workflowInputSchema } from '../domain.js';
+import type { WorkflowInput } from '../domain.js';
 import type { ResumeEvent } from '../events.js';
 import {
   type AgentErrorParams,
@@ -21,7 +21,7 @@ import {
 } from '../fragments/implementation.js';
 import { planningGuards } from '../fragments/planning.js';
 import { refinementActors, refinementGuards, refinementStates } from '../fragments/refinement.js';
-import type { GraphDefinition } from '../graph.js';
+import { standardGraph } from '../graph.js';
 import { planningV1Actors, planningV1States } from './planningStates.js';
 
 const prfactoryV1Setup = setup({
@@ -51,9 +51,4 @@ export const prfactoryMachineV1 = prfactoryV1Setup.createMachine({
   },
 });
 
-export const prfactoryGraphV1: GraphDefinition<typeof prfactoryMachineV1> = {
-  id: 'prfactory',
-  version: 1,
-  machine: prfactoryMachineV1,
-  createInput: (input) => workflowInputSchema.parse(input),
-};
+export const prfactoryGraphV1 = standardGraph('prfactory', 1, prfactoryMachineV1);

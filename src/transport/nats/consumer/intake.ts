@@ -32,26 +32,13 @@ import {
 import { errorMessage } from '../../../errorMessage.js';
 import type { Bus } from '../../../host/bus.js';
 import { InvalidInputError } from '../../../host/errors.js';
-import {
-  cancelRequestSchema,
-  type InputMeta,
-  parseInput,
-  resumeRequestSchema,
-  startRequestSchema,
-} from '../../../host/messages.js';
+import { type InputMeta, parseRequest } from '../../../host/messages.js';
 import type { Accepted, ExecutionService } from '../../../host/service.js';
 import type { Logger } from '../../../telemetry/logger.js';
 import { messageIdProblem } from '../messageIds.js';
 import type { NatsNames } from '../names.js';
 import { dispositionOf, transientDelayMs } from './disposition.js';
 import { orderKey, type Received, receive } from './received.js';
-
-/** Each route's schema, named as intake names it in its refusals. */
-const inputSchemas = {
-  start: [startRequestSchema, 'start request'],
-  resume: [resumeRequestSchema, 'resume event'],
-  cancel: [cancelRequestSchema, 'cancel request'],
-} as const;
 
 export type NatsIntakeState = 'created' | 'running' | 'stopping' | 'stopped';
 
@@ -294,8 +281,7 @@ export class NatsIntakeConsumer {
     const idProblem = messageIdProblem(route, body, received.msgIdHeader);
     if (idProblem) {
       // A body that fails its schema says more about what is wrong than its id does.
-      const [schema, what] = inputSchemas[route.kind];
-      parseInput(schema, body, what);
+      parseRequest[route.kind](body);
       throw new InvalidInputError(idProblem);
     }
     const meta: InputMeta = { source: 'nats', traceParent: received.traceParent };
