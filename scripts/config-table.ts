@@ -1,4 +1,4 @@
-/** Prints the README's configuration table from the zod schema, so defaults are written down once. */
+/** Prints the configuration table of docs/operations.md from the zod schema: defaults are written once. */
 import { describeConfig } from '../src/config.js';
 
 export function configTable(): string {

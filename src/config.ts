@@ -537,7 +537,7 @@ function defaultOf(schema: unknown): unknown {
   return undefined;
 }
 
-/** Rows of the README's configuration table, printed from the schema so defaults are written once. */
+/** Rows of the configuration table in docs/operations.md, printed from the schema: defaults written once. */
 export function describeConfig(): { key: string; default: string; description: string }[] {
   const rows: { key: string; default: string; description: string }[] = [];
   for (const [section, sectionSchema] of Object.entries(configSchema.shape)) {
