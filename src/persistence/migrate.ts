@@ -61,20 +61,25 @@ export async function migrateToLatest(db: Kysely<DB>, schema: string): Promise<M
   const [baselineName] = migrations[0]!;
   // Under the lock: two workers creating the same schema or table at once would otherwise collide. One
   // transaction with the move from the legacy layout, so that a schema that move refuses is left as it was.
-  result.replacedLegacy = await locked(untyped, schema, 'preparing the schema', async (trx) => {
-    await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(trx);
-    await sql`CREATE TABLE IF NOT EXISTS ${sql.id(schema, 'schema_migrations')} (
+  result.replacedLegacy = await locked(
+    untyped,
+    schema,
+    'the bookkeeping and the move from the legacy layout',
+    async (trx) => {
+      await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(trx);
+      await sql`CREATE TABLE IF NOT EXISTS ${sql.id(schema, 'schema_migrations')} (
       name text PRIMARY KEY,
       applied_at timestamptz NOT NULL DEFAULT now()
     )`.execute(trx);
-    await sql`CREATE TABLE IF NOT EXISTS ${sql.id(schema, 'schema_functions')} (
+      await sql`CREATE TABLE IF NOT EXISTS ${sql.id(schema, 'schema_functions')} (
       name text PRIMARY KEY,
       signature text NOT NULL,
       checksum text NOT NULL,
       installed_at timestamptz NOT NULL DEFAULT now()
     )`.execute(trx);
-    return upgradeLegacyLayout(trx, schema, baselineName);
-  });
+      return upgradeLegacyLayout(trx, schema, baselineName);
+    },
+  );
   for (const [name, migration] of migrations) {
     const done = await locked(untyped, schema, `migration ${name}`, async (trx) => {
       const { rows } =
