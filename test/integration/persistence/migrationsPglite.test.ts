@@ -1,7 +1,7 @@
 /**
  * `migrate` on embedded PGlite, the database of the embedded defaults: a new schema and schemas in the legacy
  * layout end with the same catalog, which is the one real PostgreSQL gets; a changed function is installed
- * again. One PGlite for all (starting one takes seconds), a schema each.
+ * again, or dropped and created when its signature or return type changed. One PGlite for all (starting one takes seconds), a schema each.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,9 +10,10 @@ import { PGlite } from '@electric-sql/pglite';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../../src/persistence/database.js';
+import { installFunctions } from '../../../src/persistence/installFunctions.js';
 import { legacyMigrations } from '../../../src/persistence/legacyLayout.js';
 import { migrateToLatest } from '../../../src/persistence/migrate.js';
-import { sqlFunctions } from '../../../src/persistence/sql/index.js';
+import { type SqlFunction, sqlFunctions } from '../../../src/persistence/sql/index.js';
 import { bookkeepingOf, catalogOf } from '../../support/catalog.js';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../support/database.js';
 import { legacySchemaSql } from '../../support/legacySchemas.js';
@@ -86,5 +87,36 @@ describe('migrate on PGlite', () => {
       installed: ['prfactory_resume'],
     });
     expect(await migrateToLatest(database.db, 'fresh_layout')).toMatchObject({ installed: [] });
+  });
+
+  it('replaces a function whose return type or signature changed', async () => {
+    const echo = (args: string, signature: string, returns: string, body: string): SqlFunction => ({
+      name: 'prfactory_test_echo',
+      signature,
+      definition: `CREATE OR REPLACE FUNCTION prfactory_test_echo(${args}) RETURNS ${returns}
+LANGUAGE plpgsql AS $fn$ BEGIN ${body} END $fn$`,
+    });
+    const install = (fn: SqlFunction) =>
+      db()
+        .transaction()
+        .execute(async (trx) => {
+          await sql`SELECT set_config('search_path', 'fresh_layout', true)`.execute(trx);
+          return installFunctions(trx, 'fresh_layout', [...sqlFunctions, fn]);
+        });
+    const call = async (text: string) => (await sql.raw<{ v: unknown }>(text).execute(db())).rows[0]?.v;
+    await install(echo('p integer', 'integer', 'integer', 'RETURN p;'));
+    expect(await call('SELECT fresh_layout.prfactory_test_echo(1) AS v')).toBe(1);
+    // CREATE OR REPLACE refuses a new return type: dropped and created again, inside a savepoint.
+    await install(echo('p integer', 'integer', 'text', "RETURN 'n' || p;"));
+    expect(await call('SELECT fresh_layout.prfactory_test_echo(1) AS v')).toBe('n1');
+    expect(await install(echo('p integer, q text', 'integer, text', 'text', 'RETURN q || p;'))).toEqual({
+      installed: ['prfactory_test_echo'],
+      dropped: ['prfactory_test_echo(integer)'],
+    });
+    expect(await call("SELECT fresh_layout.prfactory_test_echo(1, 'q') AS v")).toBe('q1');
+    expect(await migrateToLatest(database.db, 'fresh_layout')).toMatchObject({
+      installed: [],
+      dropped: ['prfactory_test_echo(integer,text)'],
+    });
   });
 });
