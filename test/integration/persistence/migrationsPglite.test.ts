@@ -1,7 +1,8 @@
 /**
  * `migrate` on embedded PGlite, the database of the embedded defaults: a new schema and schemas in the legacy
  * layout end with the same catalog, which is the one real PostgreSQL gets; a changed function is installed
- * again, or dropped and created when its signature or return type changed. One PGlite for all (starting one takes seconds), a schema each.
+ * again, or dropped and created when its signature or return type changed. One PGlite for all (starting one
+ * takes seconds), a schema each.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
