@@ -17,14 +17,14 @@ import type { SqlFunction } from './index.js';
  * whose lease expired and was taken over writes nothing more.
  *
  * Fresh work and suspects are picked by two separate statements. One statement choosing between them with
- * `CASE WHEN suspect_only …` matched no index once the plan was generic, and every claim read and sorted the whole
- * table (a seq scan of 2,000 rows and a sort, 5.6 ms at p50 in the throughput bench). Now fresh work is read in
+ * `CASE WHEN suspect_only …` matches no index once the plan is generic, and every claim would read and sort the
+ * whole table (a seq scan of 2,000 rows and a sort, 5.6 ms at p50 in the throughput bench). Now fresh work is read in
  * `executions_claimable` order (its partial predicate is the query's own) and stops after `take` rows; suspects
  * through `executions_leases`.
  *
  * `plan_cache_mode = force_generic_plan`: PostgreSQL's plan cache otherwise compares custom plans with the
  * generic one call by call, and the custom ones always look cheaper here (they know `take` and `picked`), so the
- * pick and the update were planned again at every call. The generic plans have the custom ones' shapes; claims
+ * pick and the update would be planned again at every call. The generic plans have the custom ones' shapes; claims
  * of two in a loop on one connection: 1.57 → 1.10–1.21 ms per claim and completion.
  */
 export const prfactoryClaim: SqlFunction = {

@@ -6,9 +6,9 @@ import type { SqlFunction } from './index.js';
  * written in the transaction that drops it and published to `P.events.rejected` by the outbox relay.
  *
  * Why a trigger: three places drop resumes (a run's write, a cancel, the sweep of executions whose workers kept
- * dying), and each used to publish the notice itself after its commit — a worker that died, or a NATS that was
- * away, in between lost it. Every path sets `status = 'dropped'` on the inbox row with its reason, so a trigger
- * on that change is the one place no dropping statement can forget.
+ * dying), and a notice each published after its own commit would be lost by a worker that dies, or a NATS that
+ * is away, in between. Every path sets `status = 'dropped'` on the inbox row with its reason, so a trigger on
+ * that change is the one place no dropping statement can forget.
  *
  * Locks: none of its own; it inserts into `rejections` inside the dropping statement's transaction.
  *

@@ -13,9 +13,9 @@ import type { SqlFunction } from './index.js';
  * closes its connection instead of returning it to the pool, which ends the session and its lock. No row locks:
  * only the lock holder marks rows.
  *
- * Why a function: as separate statements in a transaction the take was parsed and planned at every pass (~10 %
- * of PostgreSQL's statement time in the throughput bench); PL/pgSQL keeps the plans of its two queries for the
- * connection's life.
+ * Why a function: as separate statements in a transaction the take would be parsed and planned at every pass
+ * (~10 % of PostgreSQL's statement time in the throughput bench); PL/pgSQL keeps the plans of its two queries for
+ * the connection's life.
  */
 export const prfactoryRelayTake: SqlFunction = {
   name: 'prfactory_relay_take',

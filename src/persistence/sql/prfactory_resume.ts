@@ -3,8 +3,8 @@ import type { SqlFunction } from './index.js';
 /**
  * `prfactory_resume(id, event_id, tenant, type, payload, hash, trace_parent, owner, cluster_limit, lease_seconds,
  * lock_key, schema, apply, expected_epoch)`: intake's transaction for a resume event (host/intake.ts has the
- * rules), sent as one autocommitted statement — one round trip, one commit, where separate statements made about
- * eight round trips in series, the largest part of a resume's latency after JetStream.
+ * rules), sent as one autocommitted statement — one round trip and one commit instead of about eight round trips
+ * in series as separate statements, which would be the largest part of a resume's latency after JetStream.
  *
  * It decides; it does not explain. It returns `{ outcome, ... }` with the facts the caller needs to build its
  * error (state, waiting_for, the rival event), and writes nothing unless the resume is taken: not_found ·

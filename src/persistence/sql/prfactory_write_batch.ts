@@ -14,8 +14,8 @@ import type { SqlFunction } from './index.js';
  * inbox rows. Waiting for an execution's row lock is normal (intake's resume holds it briefly).
  *
  * Statements: the common write (a step: the row, its checkpoint, its events) is ONE statement — the fenced update
- * with the checkpoint and outbox inserts as data-modifying CTEs reading its RETURNING. A batch of one write was
- * ~0.9 ms as eight statements (each with its executor start-up and its own pass over `batch`) against ~0.1 ms
+ * with the checkpoint and outbox inserts as data-modifying CTEs reading its RETURNING: as eight statements (each
+ * with its executor start-up and its own pass over `batch`) a batch of one write cost ~0.9 ms against ~0.1 ms
  * for a plain insert, and most batches are small. The inbox statements run only when the caller says a write
  * touches the inbox (`applied`, `dropped`, `drop_all` or `suspend`; rare: a resume applied, a wait, an end), and
  * they stay separate statements because each takes a fresh snapshot (READ COMMITTED): a resume that intake
@@ -27,7 +27,7 @@ import type { SqlFunction } from './index.js';
  * PL/pgSQL caches its statements' plans per connection, and `plan_cache_mode = force_generic_plan` keeps the
  * generic ones: the plan cache otherwise compares custom plans with the generic one call by call, and the custom
  * plans always look cheaper here (they know that `ids` holds three rows, the generic one guesses ten), so every
- * batch was planned again. Same plan shapes; 0.64–0.83 ms instead of 1.01–1.24 ms per batch of ~2.9 writes in the
+ * batch would be planned again. Same plan shapes; 0.64–0.83 ms instead of 1.01–1.24 ms per batch of ~2.9 writes in the
  * throughput bench.
  */
 export const prfactoryWriteBatch: SqlFunction = {
