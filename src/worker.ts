@@ -18,7 +18,7 @@ import { createDefaultPorts } from './integrations/index.js';
 import type { GraphDefinition } from './machines/graph.js';
 import { builtInGraphs, GraphRegistry } from './machines/registry.js';
 import { type Database, openDatabase, redactUrl } from './persistence/database.js';
-import { migrateToLatest } from './persistence/migrate.js';
+import { migrateToLatest, migrationChanged } from './persistence/migrate.js';
 import { createTelemetry, type Telemetry } from './telemetry/index.js';
 import { type Logger, silentLogger } from './telemetry/logger.js';
 import { connectionCapOf } from './transport/http/connectionCap.js';
@@ -181,8 +181,11 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
       return url;
     },
     async start() {
-      const applied = await migrateToLatest(database.db, database.schema);
-      if (applied.length > 0) log.info({ applied }, 'migrations applied');
+      const migrated = await migrateToLatest(database.db, database.schema);
+      if (migrationChanged(migrated)) log.info(migrated, 'database migrated');
+      if (migrated.newer.length > 0) {
+        log.warn({ newer: migrated.newer }, 'a newer worker migrated the database: its functions are kept');
+      }
       await nats?.ensureStreams();
       host.start();
       nats?.startIntake(service);

@@ -3,14 +3,12 @@
  *
  * Locking. Candidates are picked with `FOR UPDATE SKIP LOCKED`, so two workers claiming at once never wait
  * on each other's rows and never take the same row. The cluster limit (`MaxConcurrentWorkflows`) is a count
- * of live leases, and a count inside a SKIP LOCKED claim overshoots under READ COMMITTED when workers claim
- * at the same moment (each counts before the other commits). So the whole claim runs under one
- * transaction-level advisory lock: claims serialise, the count is exact. A claim is one short transaction
- * per poll (not per execution), so serialising them costs little.
+ * of live leases taken under a transaction-level advisory lock (`claimLockKey`): claims serialise and the count
+ * is exact. The rule is written once, in sql/prfactory_cluster_room.ts, which says why.
  *
  * Time. Every time compared here is the database's `now()`, never a worker's clock.
  *
- * The claim itself is the PL/pgSQL function `prfactory_claim` (migrations/0003_claim.ts): one round trip instead
+ * The claim itself is the PL/pgSQL function `prfactory_claim` (sql/prfactory_claim.ts): one round trip instead
  * of six, each of its statements on a fresh snapshot as the separate statements were.
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
@@ -18,7 +16,10 @@ import type { Database, PreparedStatement } from './database.js';
 import type { ExecutionRow } from './executions.js';
 import type { DB } from './schema.js';
 
-/** Arbitrary, fixed: the advisory lock key that serialises claims of one schema's queue. */
+/**
+ * Arbitrary, fixed: the advisory lock key that serialises claims of one schema's queue (with hashtext(schema);
+ * taken by `prfactory_cluster_room`, which every claim and every claiming resume calls).
+ */
 export const claimLockKey = 7_402_311;
 
 export interface ClaimOptions {

@@ -157,7 +157,7 @@ const WRITE_BATCH: PreparedStatement = {
 };
 
 /**
- * Applies a batch of writes in one call of `prfactory_write_batch` (migrations/0004_lean_write_batch.ts), run as a
+ * Applies a batch of writes in one call of `prfactory_write_batch` (sql/prfactory_write_batch.ts), run as a
  * named prepared statement: one round trip and one WAL flush whatever the batch size.
  */
 export async function applyExecutionWrites(
@@ -184,7 +184,7 @@ const WRITE_AND_CLAIM: PreparedStatement = {
 
 /**
  * Applies a batch like {@link applyExecutionWrites} and claims in the same transaction, as a busy worker's claim
- * (migrations/0011_claim_with_write.ts): for a batch holding a run's last write, whose slot it fills.
+ * (sql/prfactory_write_and_claim.ts): for a batch holding a run's last write, whose slot it fills.
  */
 export async function applyExecutionWritesAndClaim(
   database: Database,

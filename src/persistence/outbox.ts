@@ -18,7 +18,10 @@ export interface OutboxEvent {
   payload: Record<string, unknown>;
 }
 
-/** A refusal notice waiting in `rejections` (migration 0008): a kept resume that was dropped. */
+/**
+ * A refusal notice waiting in `rejections`: a kept resume that was dropped, written by the trigger of
+ * sql/prfactory_inbox_dropped.ts.
+ */
 export interface PendingRejection {
   id: number;
   executionId: string;
@@ -47,7 +50,7 @@ const TAKE: PreparedStatement = {
 /**
  * Takes the cluster's relay lock for this session and reads what waits to be published — lifecycle events in
  * (execution, seq) order and refusal notices, at most `limit` of each — in one round trip
- * (migrations/0012_relay_session.ts). Both lists are empty when another relay holds the lock, and then, as when
+ * (sql/prfactory_relay_take.ts). Both lists are empty when another relay holds the lock, and then, as when
  * nothing waits, the lock is not held; otherwise it is, until {@link markPublished}.
  */
 export async function takeUnpublished(

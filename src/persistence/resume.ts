@@ -1,9 +1,8 @@
 /**
- * Intake's transaction for a resume event, as one call of `prfactory_resume` (migrations/0005_resume.ts,
- * 0007_resume_applied.ts): the execution's row lock, the de-duplication by event id, the rival check, the update
- * and the inbox row — and, when the caller has room, the claim of the execution, and even the run's first write
- * when the caller prepared it from {@link peekSuspended}. Sent as one autocommitted statement: one round trip, one
- * commit.
+ * Intake's transaction for a resume event, as one call of `prfactory_resume` (sql/prfactory_resume.ts): the
+ * execution's row lock, the de-duplication by event id, the rival check, the update and the inbox row — and,
+ * when the caller has room, the claim of the execution, and even the run's first write when the caller prepared
+ * it from {@link peekSuspended}. Sent as one autocommitted statement: one round trip, one commit.
  */
 import { type ClaimedExecution, type ClaimedJson, claimedOf, claimLockKey } from './claim.js';
 import type { Database, PreparedStatement } from './database.js';

@@ -1,6 +1,7 @@
 /**
- * Kysely's view of the worker's tables. The SQL that creates them is in `migrations/`; the queries live in
- * one module per table (`executions.ts`, `checkpoints.ts`, `inbox.ts`, `outbox.ts`, …).
+ * Kysely's view of the worker's tables. The SQL that creates them is in `migrations/`, the PL/pgSQL functions
+ * are in `sql/` (one file each); the queries live in one module per table (`executions.ts`, `checkpoints.ts`,
+ * `inbox.ts`, `outbox.ts`, …).
  */
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 
@@ -100,7 +101,7 @@ export interface OutboxTable {
   published_at: Date | null;
 }
 
-/** The refusal notice of a dropped kept resume, published to `P.events.rejected` by the relay (0008). */
+/** The refusal notice of a dropped kept resume, published to `P.events.rejected` by the relay. */
 export interface RejectionsTable {
   id: Generated<number>;
   execution_id: string;

@@ -1,8 +1,12 @@
 import { type Kysely, sql } from 'kysely';
 
 /**
- * The queue, the checkpoints, the inbox and the outbox (DESIGN.md "The spine"), and the records of the local
- * ticket and pull-request adapters. Plain SQL: the partial indexes say what each hot query reads.
+ * The worker's tables: the queue (`executions`), its `checkpoints`, the `inbox` of inputs and the `outbox` of
+ * lifecycle events, the `rejections` waiting to be published, and the records of the local ticket and
+ * pull-request adapters. Plain SQL: the partial indexes say what each hot query reads.
+ *
+ * Functions are not here: `migrate` installs them from `../sql/` after the migrations, each from its own file
+ * (the trigger on `inbox` with its function, which it calls). Later migrations add to this one.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -40,6 +44,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // The claim reads claimable rows by priority then age; the partial index keeps finished rows out of it.
   await sql`CREATE INDEX executions_claimable ON executions (priority DESC, created_at, id)
             WHERE status IN ('pending', 'retrying')`.execute(db);
+  // Live and expired leases: the cluster limit's count (an index-only scan) and the claim's suspects.
   await sql`CREATE INDEX executions_leases ON executions (lease_expires_at) WHERE status = 'running'`.execute(
     db,
   );
@@ -62,9 +67,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     db,
   );
 
+  // An input's identity is scoped to its execution and kind. With a key of `id` alone, one tenant could take the
+  // id another execution's input would use (a resume whose eventId is `cancel:<another execution>`, or that
+  // execution's own UUID) and make that input fail on the key for ever.
   await sql`
     CREATE TABLE inbox (
-      id text PRIMARY KEY,
+      id text NOT NULL,
       execution_id uuid NOT NULL,
       kind text NOT NULL CHECK (kind IN ('start', 'resume', 'cancel')),
       type text,
@@ -75,7 +83,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       trace_parent text,
       received_seq bigserial NOT NULL,
       received_at timestamptz NOT NULL DEFAULT now(),
-      settled_at timestamptz
+      settled_at timestamptz,
+      PRIMARY KEY (execution_id, kind, id)
     )`.execute(db);
   await sql`CREATE INDEX inbox_kept ON inbox (execution_id, received_seq) WHERE status = 'kept'`.execute(db);
 
@@ -93,6 +102,20 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`CREATE INDEX outbox_unpublished ON outbox (execution_id, seq) WHERE published_at IS NULL`.execute(
     db,
   );
+
+  // The refusal notice of every kept resume that is dropped, written by the trigger on `inbox`
+  // (../sql/prfactory_inbox_dropped.ts) in the transaction that drops it; the outbox relay publishes it.
+  await sql`
+    CREATE TABLE rejections (
+      id bigserial PRIMARY KEY,
+      execution_id uuid NOT NULL,
+      -- the dropped inbox row's id: the resume's eventId, its Nats-Msg-Id
+      message_id text NOT NULL,
+      reason text NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      published_at timestamptz
+    )`.execute(db);
+  await sql`CREATE INDEX rejections_unpublished ON rejections (id) WHERE published_at IS NULL`.execute(db);
 
   await sql`
     CREATE TABLE ticket_comments (
@@ -122,8 +145,26 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )`.execute(db);
 }
 
+/**
+ * Everything the worker keeps in the schema, gone: its functions first (some take a table's row type; CASCADE
+ * takes the trigger that calls one), then the tables. Only `migrate`'s own bookkeeping stays; a function it
+ * recorded as installed but finds missing is installed again on the next migrate.
+ */
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['pull_requests', 'ticket_comments', 'outbox', 'inbox', 'checkpoints', 'executions']) {
+  const { rows } = await sql<{ procedure: string }>`
+    SELECT p.oid::regprocedure::text AS procedure FROM pg_proc AS p
+    WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
+      AND p.proname LIKE 'prfactory\\_%'`.execute(db);
+  for (const { procedure } of rows) await sql`DROP FUNCTION ${sql.raw(procedure)} CASCADE`.execute(db);
+  for (const table of [
+    'pull_requests',
+    'ticket_comments',
+    'rejections',
+    'outbox',
+    'inbox',
+    'checkpoints',
+    'executions',
+  ]) {
     await sql`DROP TABLE IF EXISTS ${sql.table(table)}`.execute(db);
   }
 }
