@@ -33,14 +33,18 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       });
       const log = createLogger({ config: config.Logging, secrets: secretsOf(config) });
       for (const key of unknown) log.warn({ key }, 'unknown configuration key ignored');
-      const inspector = options.inspect
+      const inspectorUrl = options.inspect === true ? DEFAULT_INSPECTOR_URL : options.inspect;
+      const inspector = inspectorUrl
         ? createWebSocketInspector({
-            url: options.inspect === true ? DEFAULT_INSPECTOR_URL : options.inspect,
+            url: inspectorUrl,
             secrets: secretsOf(config),
+            onStatus: (status, detail) =>
+              status === 'open'
+                ? log.info({ url: inspectorUrl }, 'inspector connected')
+                : log.warn({ url: inspectorUrl, detail }, 'inspector unreachable: its events wait, retrying'),
           })
         : undefined;
-      if (inspector)
-        log.info({ url: options.inspect === true ? DEFAULT_INSPECTOR_URL : options.inspect }, 'inspector on');
+      if (inspector) log.info({ url: inspectorUrl }, 'inspector on');
       const worker = await createWorker({
         config,
         logger: log,
