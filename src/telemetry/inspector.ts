@@ -26,7 +26,7 @@ import { createInspector, type StatelyInspectionEvent } from '@statelyai/inspect
 import ReconnectingWebSocket from 'partysocket/ws';
 import WebSocket from 'ws';
 import type { InspectionEvent, Observer } from 'xstate';
-import { createScrubber } from './redaction.js';
+import { createScrubber, isSecretName, REDACTED } from '../redaction.js';
 
 export interface InspectorOptions {
   /** the inspector's WebSocket address, e.g. `ws://127.0.0.1:8081` */
@@ -46,9 +46,6 @@ export interface SanitizeOptions {
   scrub: (text: string) => string;
 }
 
-/** Keys whose values are never shown, whatever they hold. */
-const SECRET_KEY =
-  /pass(word|wd)?|secret|token|api[-_]?key|authori[sz]ation|cookie|credential|private[-_]?key/i;
 const MAX_DEPTH = 8;
 const MAX_ITEMS = 50;
 
@@ -77,7 +74,7 @@ export function sanitize(value: unknown, options: SanitizeOptions, depth = 0): u
   for (const [key, v] of Object.entries(value)) {
     if (key.startsWith('_')) continue; // XState internals (`_nodes`…)
     out[key] =
-      SECRET_KEY.test(key) && v !== undefined && v !== null ? '[redacted]' : sanitize(v, options, depth + 1);
+      isSecretName(key) && v !== undefined && v !== null ? REDACTED : sanitize(v, options, depth + 1);
   }
   return out;
 }

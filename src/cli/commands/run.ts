@@ -5,9 +5,9 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
+import { secretsOf } from '../../redaction.js';
 import { createWebSocketInspector } from '../../telemetry/inspector.js';
 import { createLogger } from '../../telemetry/logger.js';
-import { secretsOf } from '../../telemetry/redaction.js';
 import { createSystemdNotifier } from '../../telemetry/systemdNotify.js';
 import { createWorker } from '../../worker.js';
 import type { CliIo } from '../io.js';

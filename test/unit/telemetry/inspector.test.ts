@@ -114,7 +114,7 @@ describe('the development inspector', () => {
 
     const text = JSON.stringify(server.messages);
     expect(text).not.toContain('s3cret-pass');
-    expect(text).toContain('https://bot:[redacted]@git.example');
+    expect(text).toContain('https://[redacted]@git.example');
     expect(text).not.toContain('More detail. More detail. More detail. More detail.');
     expect(text).toContain(`(${longDescription.length} characters)`);
     expect(inspector.stats()).toMatchObject({ connected: true });
