@@ -144,9 +144,19 @@ export function createWebSocketInspector(options: InspectorOptions): WorkerInspe
     status = next;
     options.onStatus?.(next, detail);
   };
-  socket.addEventListener('open', () => report('open'));
-  socket.addEventListener('error', (event) => report('closed', event.message));
-  socket.addEventListener('close', (event) => report('closed', event.reason || `code ${event.code}`));
+  let lastError: string | undefined;
+  socket.addEventListener('open', () => {
+    lastError = undefined;
+    report('open');
+  });
+  socket.addEventListener('error', (event) => {
+    lastError = event.message;
+  });
+  socket.addEventListener('close', (event) => {
+    // A failed attempt dispatches its close before its error: report once both are out, with the error's
+    // message (`connect ECONNREFUSED …`) rather than the close's.
+    queueMicrotask(() => report('closed', lastError ?? (event.reason || `code ${event.code}`)));
+  });
 
   let sent = 0;
   let stopped = false;
