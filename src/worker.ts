@@ -17,8 +17,9 @@ import type { ExecutionService } from './host/service.js';
 import { createDefaultPorts } from './integrations/index.js';
 import type { GraphDefinition } from './machines/graph.js';
 import { builtInGraphs, GraphRegistry } from './machines/registry.js';
-import { type Database, openDatabase, redactUrl } from './persistence/database.js';
+import { type Database, openDatabase } from './persistence/database.js';
 import { migrateToLatest, migrationChanged } from './persistence/migrate.js';
+import { redactUrl } from './redaction.js';
 import { createTelemetry, type Telemetry } from './telemetry/index.js';
 import { type Logger, silentLogger } from './telemetry/logger.js';
 import { connectionCapOf } from './transport/http/connectionCap.js';
@@ -39,8 +40,6 @@ export interface WorkerOptions {
   bus?: Bus;
   /** tuning of the NATS transport (used when `Nats.Url` is set); the defaults are the contract's */
   nats?: NatsTransportOptions;
-  /** the environment the OpenTelemetry exporters read (`OTEL_*`); default: process.env */
-  telemetryEnv?: NodeJS.ProcessEnv;
   /** XState inspection of every actor (`run --inspect`); context must be sanitized by the observer */
   inspect?: HostDeps['inspect'];
   /** serve the HTTP API on Http.Host:Http.Port */
@@ -107,11 +106,7 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
       })
     : undefined;
   const bus = options.bus ?? nats?.bus ?? new InProcessBus();
-  const telemetry = createTelemetry({
-    workerId: id,
-    tracingEnabled: config.AgentFramework.EnableTracing,
-    ...(options.telemetryEnv && { env: options.telemetryEnv }),
-  });
+  const telemetry = createTelemetry({ workerId: id, tracingEnabled: config.AgentFramework.EnableTracing });
   const host = new WorkerHost({
     config,
     telemetry,

@@ -5,6 +5,7 @@
  */
 import type { ExecutionDetails, ExecutionSummary, ListQuery } from '../host/service.js';
 import type { ExecutionStatus } from '../persistence/schema.js';
+import { redactText, redactUrl } from '../redaction.js';
 
 export const DEFAULT_WORKER_URL = 'http://127.0.0.1:8080';
 /** Long enough for a worker whose database is slow, short enough that a hung worker does not hang a script. */
@@ -56,26 +57,12 @@ export class WorkerUnreachableError extends Error {
   }
 }
 
-/** `url` without user name, password, query or fragment: safe to print. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    parsed.search = '';
-    parsed.hash = '';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return '(invalid URL)';
-  }
-}
-
 function reasonOf(error: unknown, timeoutMs: number): string {
   const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (err?.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
   const reason = err?.cause?.code ?? err?.cause?.message ?? err?.message ?? String(error);
   // some fetch errors quote the URL: never print credentials it might carry
-  return reason.replace(/\/\/[^/@\s]*@/g, '//');
+  return redactText(reason);
 }
 
 export class WorkerClient {

@@ -21,7 +21,6 @@ export {
   type AcceptedAnswer,
   DEFAULT_WORKER_URL,
   type ExecutionPage,
-  redactUrl,
   WorkerApiError,
   WorkerClient,
   type WorkerClientOptions,

@@ -13,7 +13,7 @@ import { createConfigPolicy } from './policy.js';
 import { createLocalPullRequests } from './pullRequests/local.js';
 import { createLocalTickets } from './tickets/local.js';
 
-export { GitError, type GitErrorCode, isGitError, redactCredentials } from './git/errors.js';
+export { GitError, type GitErrorCode, isGitError } from './git/errors.js';
 export { createGitCli, type GitCli, type GitCliOptions } from './git/gitCli.js';
 export { createOfflineLlm, OFFLINE_NOTICE } from './llm/offline.js';
 export { createConfigPolicy } from './policy.js';

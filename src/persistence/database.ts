@@ -55,17 +55,6 @@ export interface DatabaseLogger {
 
 const INT8_OID = 20;
 
-/** Removes the password from a connection URL so it can be logged. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-
 export async function openDatabase(config: Config['Database'], log?: DatabaseLogger): Promise<Database> {
   const schema = config.Schema;
   if (config.Url) {

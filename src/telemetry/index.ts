@@ -1,29 +1,23 @@
 /**
- * Telemetry of one worker: metrics and traces with a shared resource (`service.name`, `service.instance.id`).
- * Created once per worker, never at import time; the standard `OTEL_*` variables choose the OTLP export.
+ * Telemetry of one worker: metrics and traces on providers of its own (never the global ones) with a shared
+ * resource (`service.name`, `service.instance.id`). Created once per worker, never at import time; the standard
+ * `OTEL_*` variables of the process choose what is exported (sdkFromEnv.ts).
  */
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import { createMetrics, type WorkerMetrics } from './metrics.js';
+import { resourceOf } from './sdkFromEnv.js';
 import { createTracing, type WorkerTracing } from './tracing.js';
 
 export interface Telemetry {
   metrics: WorkerMetrics;
   tracing: WorkerTracing;
+  /** flushes what is buffered (spans, a last metric export) and stops the exporters */
   shutdown(): Promise<void>;
 }
 
-export function createTelemetry(options: {
-  workerId: string;
-  tracingEnabled: boolean;
-  env?: NodeJS.ProcessEnv;
-}): Telemetry {
-  const env = options.env ?? process.env;
-  const resource = resourceFromAttributes({
-    'service.name': env.OTEL_SERVICE_NAME ?? 'prfactory-worker',
-    'service.instance.id': options.workerId,
-  });
-  const metrics = createMetrics({ resource, env });
-  const tracing = createTracing({ enabled: options.tracingEnabled, resource, env });
+export function createTelemetry(options: { workerId: string; tracingEnabled: boolean }): Telemetry {
+  const resource = resourceOf(options.workerId);
+  const metrics = createMetrics({ resource });
+  const tracing = createTracing({ enabled: options.tracingEnabled, resource });
   return {
     metrics,
     tracing,

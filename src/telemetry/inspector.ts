@@ -1,12 +1,18 @@
 /**
- * Development inspection: XState's inspection events of every actor, sent to a Stately WebSocket inspector in
- * the format of `@statelyai/inspect` (`@xstate.actor`, `@xstate.event`, `@xstate.snapshot`, one JSON text
- * message each) — what its `createWebSocketInspector` sends, so its `createWebSocketReceiver` and its
+ * Development inspection: XState's inspection events of every actor, sent to a Stately WebSocket inspector.
+ * `@statelyai/inspect` turns them into the Stately inspector's events (`@xstate.actor`, `@xstate.event`,
+ * `@xstate.snapshot`, one JSON text message each), so its `createWebSocketReceiver` and its
  * `createInspectorServer` (which relays to the Stately inspector page) read them.
  *
- * Nothing sensitive leaves the process: every context, event and snapshot is sanitized first — values under
- * keys that name secrets are replaced, passwords in URLs and bearer tokens are scrubbed (and any configured
- * secret value), long texts (transcripts, plans, descriptions) are cut to a few hundred characters.
+ * Nothing sensitive leaves the process: every event passes through `sanitizeEvent` before it is sent or
+ * buffered — values under keys that name secrets are replaced, passwords in URLs and bearer tokens are scrubbed
+ * (and any configured secret value), long texts (transcripts, plans, descriptions) are cut to a few hundred
+ * characters, and of a snapshot only its status, value, context, output and error are kept.
+ *
+ * The connection is `partysocket`'s reconnecting WebSocket over the `ws` package (Node 20 has no global
+ * `WebSocket`), not the adapter of `@statelyai/inspect`'s own `createWebSocketInspector`: that one never
+ * reconnects once a connection it had is closed (an inspector restarted), and its `stop()` leaves its retry loop
+ * running, so a worker stopped while the inspector is down never exits (both measured with 0.7.2).
  *
  * @example
  * ```ts
@@ -16,9 +22,11 @@
  * await inspector.stop();
  * ```
  */
-import type { AnyActorRef, InspectionEvent, Observer } from 'xstate';
-import { createScrubber } from './redaction.js';
-import { WebSocketClient } from './webSocketClient.js';
+import { createInspector, type StatelyInspectionEvent } from '@statelyai/inspect';
+import ReconnectingWebSocket from 'partysocket/ws';
+import WebSocket from 'ws';
+import type { InspectionEvent, Observer } from 'xstate';
+import { createScrubber, isSecretName, REDACTED } from '../redaction.js';
 
 export interface InspectorOptions {
   /** the inspector's WebSocket address, e.g. `ws://127.0.0.1:8081` */
@@ -27,7 +35,9 @@ export interface InspectorOptions {
   secrets?: readonly string[];
   /** texts longer than this are cut (default 200 characters) */
   maxText?: number;
-  /** told when the connection opens or closes (a log line) */
+  /** at most this many events wait while the inspector is unreachable (default 1,000) */
+  maxBuffered?: number;
+  /** told when the connection opens or is lost (a log line) */
   onStatus?: (status: 'open' | 'closed', detail?: string) => void;
 }
 
@@ -36,9 +46,6 @@ export interface SanitizeOptions {
   scrub: (text: string) => string;
 }
 
-/** Keys whose values are never shown, whatever they hold. */
-const SECRET_KEY =
-  /pass(word|wd)?|secret|token|api[-_]?key|authori[sz]ation|cookie|credential|private[-_]?key/i;
 const MAX_DEPTH = 8;
 const MAX_ITEMS = 50;
 
@@ -67,7 +74,7 @@ export function sanitize(value: unknown, options: SanitizeOptions, depth = 0): u
   for (const [key, v] of Object.entries(value)) {
     if (key.startsWith('_')) continue; // XState internals (`_nodes`…)
     out[key] =
-      SECRET_KEY.test(key) && v !== undefined && v !== null ? '[redacted]' : sanitize(v, options, depth + 1);
+      isSecretName(key) && v !== undefined && v !== null ? REDACTED : sanitize(v, options, depth + 1);
   }
   return out;
 }
@@ -82,75 +89,36 @@ function snapshotView(snapshot: unknown, options: SanitizeOptions): unknown {
   );
 }
 
-/** An actor's snapshot; while it initializes (when its `@xstate.actor` event is sent) XState refuses to give one. */
-function snapshotOf(actorRef: AnyActorRef): unknown {
+/** `view()`, or a placeholder when reading the value throws (a getter, a proxy): inspection must not fail. */
+function guarded(view: () => unknown): unknown {
   try {
-    return actorRef.getSnapshot();
+    return view();
   } catch {
-    return { status: 'active' };
+    return '(not shown)';
   }
 }
 
-/** A machine's definition as the inspector draws it (functions named, never called). */
-function definitionOf(actorRef: AnyActorRef): string | undefined {
-  const config = (actorRef as { logic?: { config?: unknown } }).logic?.config;
-  if (!config || typeof config !== 'object') return undefined;
-  return JSON.stringify(config, (_key, value) =>
-    typeof value === 'function' ? { type: value.name || 'function' } : value,
-  );
-}
-
-/** An XState inspection event in the Stately inspector's format, sanitized; undefined for kinds it does not show. */
-export function toStatelyEvent(
-  event: InspectionEvent,
+/**
+ * A Stately inspection event safe to send: its snapshot and event sanitized, everything else (ids, names, the
+ * machine's definition, which is code) as it is.
+ */
+export function sanitizeEvent(
+  event: StatelyInspectionEvent,
   options: SanitizeOptions,
-): Record<string, unknown> | undefined {
-  const actorRef = event.actorRef as AnyActorRef;
-  const common = {
-    sessionId: actorRef.sessionId,
-    rootId: event.rootId,
-    createdAt: Date.now().toString(),
-    id: null,
-    _version: 'prfactory-worker',
-  };
-  switch (event.type) {
-    case '@xstate.actor': {
-      const definition = definitionOf(actorRef);
-      const logic = (actorRef as { logic?: { config?: { id?: string } } }).logic;
-      return {
-        ...common,
-        type: '@xstate.actor',
-        name: actorRef.id === actorRef.sessionId ? (logic?.config?.id ?? actorRef.id) : actorRef.id,
-        parentId: actorRef._parent?.sessionId,
-        ...(definition && { definition }),
-        snapshot: snapshotView(snapshotOf(actorRef), options),
-      };
-    }
-    case '@xstate.event':
-      return {
-        ...common,
-        type: '@xstate.event',
-        sourceId: event.sourceRef ? (event.sourceRef as AnyActorRef).sessionId : undefined,
-        event: sanitize(event.event, options),
-      };
-    case '@xstate.snapshot':
-      return {
-        ...common,
-        type: '@xstate.snapshot',
-        event: sanitize(event.event, options),
-        snapshot: snapshotView(event.snapshot, options),
-      };
-    default:
-      return undefined; // microsteps, actions, transitions: the Stately inspector derives them
-  }
+): StatelyInspectionEvent {
+  // The library's types say what XState gives; what is sent is the sanitized, JSON-safe view of it.
+  const out = { ...event } as Record<string, unknown>;
+  if ('snapshot' in event) out.snapshot = guarded(() => snapshotView(event.snapshot, options));
+  if ('event' in event) out.event = guarded(() => sanitize(event.event, options));
+  return out as unknown as StatelyInspectionEvent;
 }
 
 export interface WorkerInspector {
   /** pass as `createActor(logic, { inspect })` */
   readonly inspect: Observer<InspectionEvent>;
-  /** events sent (or waiting to be sent), and dropped while disconnected */
-  stats(): { sent: number; dropped: number; connected: boolean };
-  /** flush and close the connection */
+  /** events handed to the connection (sent, or waiting for it), and whether it is open */
+  stats(): { sent: number; connected: boolean };
+  /** hands over the events still being converted, then closes the connection */
   stop(): Promise<void>;
 }
 
@@ -160,24 +128,60 @@ export function createWebSocketInspector(options: InspectorOptions): WorkerInspe
     maxText: options.maxText ?? 200,
     scrub: createScrubber(options.secrets ?? []),
   };
-  const client = new WebSocketClient(options.url, {
-    ...(options.onStatus && { onStatus: options.onStatus }),
-  }).open();
+  const socket = new ReconnectingWebSocket(options.url, undefined, {
+    WebSocket,
+    // Events wait while the inspector is down, the newest dropped beyond this (the first ones register the
+    // actors, without which the inspector shows nothing).
+    maxEnqueuedMessages: options.maxBuffered ?? 1000,
+    minReconnectionDelay: 500,
+    // A retry already scheduled when `stop()` is called still holds the process until it fires (it then does
+    // nothing): 2 s bounds that, and a refused connection on loopback every 2 s costs nothing.
+    maxReconnectionDelay: 2000,
+  });
+  let status: 'open' | 'closed' | undefined;
+  const report = (next: 'open' | 'closed', detail?: string) => {
+    if (status === next) return; // each change once, not every failed retry
+    status = next;
+    options.onStatus?.(next, detail);
+  };
+  let lastError: string | undefined;
+  socket.addEventListener('open', () => {
+    lastError = undefined;
+    report('open');
+  });
+  socket.addEventListener('error', (event) => {
+    lastError = event.message;
+  });
+  socket.addEventListener('close', (event) => {
+    // A failed attempt dispatches its close before its error: report once both are out, with the error's
+    // message (`connect ECONNREFUSED …`) rather than the close's.
+    queueMicrotask(() => report('closed', lastError ?? (event.reason || `code ${event.code}`)));
+  });
+
   let sent = 0;
-  return {
-    inspect: {
-      next(event) {
+  let stopped = false;
+  const inspector = createInspector(
+    {
+      send(event) {
+        if (stopped) return;
         try {
-          const converted = toStatelyEvent(event, sanitizeOptions);
-          if (!converted) return;
-          client.send(JSON.stringify(converted));
+          socket.send(JSON.stringify(event));
           sent++;
         } catch {
-          // Inspection must never break a workflow: an event that cannot be shown is skipped.
+          // Inspection must never break a workflow: an event that cannot be sent is skipped.
         }
       },
     },
-    stats: () => ({ sent, dropped: client.dropped, connected: client.connected }),
-    stop: () => client.close(),
+    { serialize: (event) => sanitizeEvent(event, sanitizeOptions) },
+  );
+  return {
+    inspect: inspector.inspect,
+    stats: () => ({ sent, connected: socket.readyState === socket.OPEN }),
+    async stop() {
+      // The library converts each event on a timer of its own: let those still pending reach the socket.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      stopped = true;
+      socket.close(1000);
+    },
   };
 }

@@ -2,14 +2,14 @@
  * The worker's logger: pino JSON lines on stdout (pretty when asked), and a daily file
  * `Logging.Directory/worker-YYYY-MM-DD.log`, kept `Logging.RetainDays` days. Every line carries `hostname` and
  * `pid` (pino's base); inside an execution a child logger adds `executionId`, `tenantId`, `graph` and `state`.
- * Secrets are redacted by field path and, inside any text, by value (redaction.ts).
+ * Secrets are redacted by field path and, inside any text, by pattern and by value (src/redaction.ts).
  */
 import pino, { type Logger } from 'pino';
 import type { Config } from '../config.js';
+import { createScrubber, REDACTED } from '../redaction.js';
 import { DailyFileDestination } from './dailyFile.js';
 import { FdDestination } from './fdDestination.js';
 import { createLogWriteFailures, type LogWriteFailures } from './logWriteFailures.js';
-import { createScrubber } from './redaction.js';
 
 export { logFileName } from './dailyFile.js';
 export type { Logger };
@@ -67,7 +67,7 @@ export function createLogger(options: LoggerOptions): Logger {
     {
       name: options.name ?? 'prfactory-worker',
       level: config.Level,
-      redact: { paths: redactPaths, censor: '[redacted]' },
+      redact: { paths: redactPaths, censor: REDACTED },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     fanOut,

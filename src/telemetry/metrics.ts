@@ -1,14 +1,13 @@
 /**
- * The metrics of CONTRACT §8, on an OpenTelemetry MeterProvider: read by `GET /metrics` in Prometheus text
- * format, and exported over OTLP when the standard `OTEL_EXPORTER_OTLP_*` variables name an endpoint.
+ * The worker's metrics on an OpenTelemetry MeterProvider of its own: read by `GET /metrics` in Prometheus text
+ * format on the worker's HTTP port, and exported as the standard `OTEL_*` variables say (see sdkFromEnv.ts).
  * (The Prometheus exporter writes `.` as `_` and adds `_total` to counters: `workflow_started_total`.)
  */
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { Resource } from '@opentelemetry/resources';
-import { MeterProvider, type MetricReader, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { envNumber, otlpConfigured, otlpHttpOptions } from './otlpEnv.js';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { metricReadersFromEnv } from './sdkFromEnv.js';
 
 export interface WorkerMetrics {
   workflowStarted(graph: string): void;
@@ -25,26 +24,15 @@ export interface WorkerMetrics {
   shutdown(): Promise<void>;
 }
 
-export { otlpConfigured } from './otlpEnv.js';
-
 const seconds = { unit: 's' };
 
-export function createMetrics(options: { resource: Resource; env?: NodeJS.ProcessEnv }): WorkerMetrics {
-  const env = options.env ?? process.env;
+export function createMetrics(options: { resource: Resource }): WorkerMetrics {
+  // Read on request and serialised by the HTTP route: the exporter's own server is never started.
   const prometheus = new PrometheusExporter({ preventServerStart: true });
-  const readers: MetricReader[] = [prometheus];
-  if (otlpConfigured(env, 'METRICS')) {
-    const interval = envNumber(env, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000);
-    readers.push(
-      new PeriodicExportingMetricReader({
-        exporter: new OTLPMetricExporter(otlpHttpOptions(env, 'METRICS')),
-        exportIntervalMillis: interval,
-        // the SDK refuses a timeout longer than the interval (default 30 s)
-        exportTimeoutMillis: Math.min(interval, 30_000),
-      }),
-    );
-  }
-  const provider = new MeterProvider({ resource: options.resource, readers });
+  const provider = new MeterProvider({
+    resource: options.resource,
+    readers: [prometheus, ...metricReadersFromEnv()],
+  });
   const meter: Meter = provider.getMeter('prfactory-worker');
   const started: Counter = meter.createCounter('workflow.started', {
     description: 'executions first run, by graph',

@@ -1,14 +1,15 @@
 /**
- * Traces of CONTRACT §8: a span `workflow <graph>` for each run of an execution on a worker and a child span
+ * Traces: a span `workflow <graph>` for each run of an execution on a worker and a child span
  * `agent <name>` per step. A run's parent is the W3C `traceparent` of the input that caused it (the start, or the
  * resume that woke it); every run after the first links to the first run's span, so one ticket's history can be
- * followed across workers. Spans are exported over OTLP/HTTP when the standard `OTEL_EXPORTER_OTLP_*` variables
- * say so; `AgentFramework.EnableTracing: false` turns tracing off.
+ * followed across workers. What is exported, where and how is the standard `OTEL_*` variables' choice (see
+ * sdkFromEnv.ts); `AgentFramework.EnableTracing: false` turns tracing off.
  */
 import {
   type Context,
   context,
   type Link,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   SpanStatusCode,
@@ -16,10 +17,9 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { Resource } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
-import { envNumber, otlpConfigured, otlpHttpOptions } from './otlpEnv.js';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { spanProcessorsFromEnv } from './sdkFromEnv.js';
 
 export interface SpanRef {
   traceId: string;
@@ -48,30 +48,16 @@ export function parentContext(traceparent: string | null | undefined): Context {
   );
 }
 
-export function createTracing(options: {
-  enabled: boolean;
-  resource: Resource;
-  env?: NodeJS.ProcessEnv;
-  /** extra processors (tests) */
-  spanProcessors?: SpanProcessor[];
-}): WorkerTracing {
-  const env = options.env ?? process.env;
-  const processors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
-  if (options.enabled && otlpConfigured(env, 'TRACES')) {
-    // 500 ms unless OTEL_BSP_SCHEDULE_DELAY says otherwise (the SDK's 5 s default leaves a trace visibly
-    // incomplete for a while; an explicit option would override the variable, so it is read here).
-    processors.push(
-      new BatchSpanProcessor(new OTLPTraceExporter(otlpHttpOptions(env, 'TRACES')), {
-        scheduledDelayMillis: envNumber(env, 'OTEL_BSP_SCHEDULE_DELAY', 500),
-      }),
-    );
-  }
-  // A provider of our own, not the global one: several workers in one process (tests, the library) each
-  // trace on their own, and the host passes parents explicitly instead of relying on a context manager.
+export function createTracing(options: { enabled: boolean; resource: Resource }): WorkerTracing {
+  // A provider of our own, never registered as the global one: several workers in one process (tests, the
+  // library) each trace on their own, and the host passes parents explicitly instead of relying on a context
+  // manager. It reads the sampler and span limits from the environment itself.
   const provider = options.enabled
-    ? new NodeTracerProvider({ resource: options.resource, spanProcessors: processors })
+    ? new NodeTracerProvider({ resource: options.resource, spanProcessors: spanProcessorsFromEnv() })
     : undefined;
-  const tracer = provider ? provider.getTracer('prfactory-worker') : trace.getTracer('noop');
+  // Off means a tracer that records nothing, not the API's global one: a provider some other part of the
+  // process registered must not receive this worker's spans. (A proxy with no delegate is the API's no-op.)
+  const tracer = (provider ?? new ProxyTracerProvider()).getTracer('prfactory-worker');
   return {
     tracer,
     contextFrom: parentContext,

@@ -7,7 +7,7 @@ import { tenantTokensOf } from '../../src/apiTokens.js';
 import { registerMigrateCommand } from '../../src/cli/commands/migrate.js';
 import { createProgram, runProgram } from '../../src/cli/program.js';
 import { ConfigError, loadConfig, parseConfig } from '../../src/config.js';
-import { secretsOf } from '../../src/telemetry/redaction.js';
+import { secretsOf } from '../../src/redaction.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'prf-tokens-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,9 +5,9 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
+import { secretsOf } from '../../redaction.js';
 import { createWebSocketInspector } from '../../telemetry/inspector.js';
 import { createLogger } from '../../telemetry/logger.js';
-import { secretsOf } from '../../telemetry/redaction.js';
 import { createSystemdNotifier } from '../../telemetry/systemdNotify.js';
 import { createWorker } from '../../worker.js';
 import type { CliIo } from '../io.js';
@@ -33,14 +33,18 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       });
       const log = createLogger({ config: config.Logging, secrets: secretsOf(config) });
       for (const key of unknown) log.warn({ key }, 'unknown configuration key ignored');
-      const inspector = options.inspect
+      const inspectorUrl = options.inspect === true ? DEFAULT_INSPECTOR_URL : options.inspect;
+      const inspector = inspectorUrl
         ? createWebSocketInspector({
-            url: options.inspect === true ? DEFAULT_INSPECTOR_URL : options.inspect,
+            url: inspectorUrl,
             secrets: secretsOf(config),
+            onStatus: (status, detail) =>
+              status === 'open'
+                ? log.info({ url: inspectorUrl }, 'inspector connected')
+                : log.warn({ url: inspectorUrl, detail }, 'inspector unreachable: its events wait, retrying'),
           })
         : undefined;
-      if (inspector)
-        log.info({ url: options.inspect === true ? DEFAULT_INSPECTOR_URL : options.inspect }, 'inspector on');
+      if (inspector) log.info({ url: inspectorUrl }, 'inspector on');
       const worker = await createWorker({
         config,
         logger: log,

@@ -3,6 +3,7 @@
  * arguments that failed and the tail of git's stderr — with credentials removed: a repository URL such as
  * `https://user:token@host/repo.git` reaches git's arguments and messages, and neither may reach a log.
  */
+import { redactText } from '../../redaction.js';
 
 export type GitErrorCode =
   /** the AbortSignal fired (timeout, cancellation, shutdown, lost lease); the process group was killed */
@@ -28,11 +29,6 @@ export type GitErrorCode =
   /** `readFile` of a path the working tree does not hold */
   | 'FILE_NOT_FOUND';
 
-/** Replaces the `user:password@` (or `token@`) part of every URL in `text` with `***@`. */
-export function redactCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
-}
-
 export class GitError extends Error {
   override readonly name = 'GitError';
   /** the git arguments (redacted); empty when the error came before git ran */
@@ -46,9 +42,9 @@ export class GitError extends Error {
     message: string,
     details: { args?: readonly string[]; stderr?: string; exitCode?: number | null; cause?: unknown } = {},
   ) {
-    super(redactCredentials(message), details.cause === undefined ? undefined : { cause: details.cause });
-    this.args = (details.args ?? []).map(redactCredentials);
-    this.stderr = redactCredentials(details.stderr ?? '');
+    super(redactText(message), details.cause === undefined ? undefined : { cause: details.cause });
+    this.args = (details.args ?? []).map(redactText);
+    this.stderr = redactText(details.stderr ?? '');
     this.exitCode = details.exitCode ?? null;
   }
 }

@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { PullRequestsPort } from '../../actors/ports.js';
 import type { DB } from '../../persistence/schema.js';
-import { redactCredentials } from '../git/errors.js';
+import { redactText, redactUrl } from '../../redaction.js';
 import { remoteBranchCommit } from '../git/lsRemote.js';
 import { repositoryName } from '../git/repositoryUrl.js';
 import { findPullRequestByKey, insertPullRequestOnce } from './localPullRequestStore.js';
@@ -19,7 +19,7 @@ export class PullRequestError extends Error {
     readonly code: PullRequestErrorCode,
     message: string,
   ) {
-    super(redactCredentials(message));
+    super(redactText(message));
   }
 }
 
@@ -58,7 +58,7 @@ export function createLocalPullRequests(db: Kysely<DB>): PullRequestsPort {
         idempotencyKey,
         tenantId: req.tenantId,
         executionId: req.executionId,
-        repositoryUrl: redactCredentials(req.repository.url),
+        repositoryUrl: redactUrl(req.repository.url),
         repositoryName: repositoryName(req.repository.url),
         branch: req.branch,
         baseBranch: req.repository.defaultBranch,

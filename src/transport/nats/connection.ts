@@ -4,7 +4,7 @@
  *
  * Credentials come from `Nats.User`/`Nats.Password`, `Nats.Token` or `Nats.CredsFile`, or else from the URL
  * (`nats://user:pass@host`, `nats://token@host`). A `tls://` URL requires TLS; a `nats://` URL uses TLS when
- * the server offers it. Nothing here logs a credential: servers are named by {@link redactNatsUrl}.
+ * the server offers it. Nothing here logs a credential: servers are named by `redactUrl`.
  */
 import { readFileSync } from 'node:fs';
 import {
@@ -15,6 +15,7 @@ import {
 } from '@nats-io/transport-node';
 import type { Config } from '../../config.js';
 import { errorMessage } from '../../errorMessage.js';
+import { redactUrl } from '../../redaction.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { NatsTransportError } from './errors.js';
 
@@ -37,27 +38,19 @@ function parseServer(text: string): ServerUrl {
   try {
     url = new URL(withScheme);
   } catch {
-    throw new NatsTransportError('NATS_UNREACHABLE', `Nats.Url: "${redactNatsUrl(raw)}" is not a URL`);
+    throw new NatsTransportError('NATS_UNREACHABLE', `Nats.Url: "${redactUrl(raw)}" is not a URL`);
   }
   const scheme = url.protocol.replace(/:$/, '');
   if (scheme !== 'nats' && scheme !== 'tls') {
     throw new NatsTransportError(
       'NATS_UNREACHABLE',
-      `Nats.Url: scheme "${scheme}:" is not nats: or tls: (in ${redactNatsUrl(raw)})`,
+      `Nats.Url: scheme "${scheme}:" is not nats: or tls: (in ${redactUrl(raw)})`,
     );
   }
   const server: ServerUrl = { hostPort: `${url.hostname}:${url.port || '4222'}`, tls: scheme === 'tls' };
   if (url.username) server.user = decodeURIComponent(url.username);
   if (url.password) server.password = decodeURIComponent(url.password);
   return server;
-}
-
-/** The URL (or comma-separated URLs) without any user, password or token: safe to log. */
-export function redactNatsUrl(url: string): string {
-  return url
-    .split(',')
-    .map((part) => part.trim().replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^@/]*@/i, '$1'))
-    .join(',');
 }
 
 /**
@@ -135,7 +128,7 @@ export async function connectNats(
   log: Logger,
   overrides: Partial<NodeConnectionOptions> = {},
 ): Promise<NatsLink> {
-  const servers = redactNatsUrl(settings.Url);
+  const servers = redactUrl(settings.Url);
   const options = { ...connectionOptionsOf(settings, name), ...overrides };
   let nc: NatsConnection;
   try {

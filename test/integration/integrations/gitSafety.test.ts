@@ -262,7 +262,7 @@ describe('git CLI adapter under trouble', () => {
       .prepare(randomUUID(), { url, defaultBranch: 'main' }, signal())
       .catch((e) => e)) as GitError;
     expect(error).toMatchObject({ name: 'GitError', code: 'GIT_FAILED' });
-    expect(error.args.join(' ')).toContain('***@127.0.0.1');
+    expect(error.args.join(' ')).toContain('http://[redacted]@127.0.0.1');
     const visible = JSON.stringify({
       message: error.message,
       args: error.args,

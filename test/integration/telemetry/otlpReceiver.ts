@@ -1,11 +1,12 @@
 /**
  * A real OTLP/HTTP receiver on loopback for the telemetry tests: `POST /v1/traces` and `POST /v1/metrics` with
- * the JSON encoding (what `@opentelemetry/exporter-*-otlp-http` sends), decoded into plain spans and metric
- * names. It answers as a collector does (200 with an empty partial-success object); anything it cannot decode
- * is kept in `errors` so a test fails on it instead of silently receiving nothing.
+ * the JSON encoding (`OTEL_EXPORTER_OTLP_PROTOCOL=http/json`), decoded into plain spans and metric names.
+ * Protobuf requests (the SDK's default protocol) are answered and listed, not decoded. It answers as a
+ * collector does (200 with an empty partial-success object); anything else is kept in `errors` so a test fails
+ * on it instead of silently receiving nothing.
  */
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 
 export interface ReceivedSpan {
@@ -21,6 +22,8 @@ export interface ReceivedSpan {
   statusMessage: string | undefined;
   /** `service.instance.id` of the resource that sent it (the worker's id) */
   instance: string;
+  /** `service.name` of the resource that sent it */
+  service: string;
   startNs: bigint;
   endNs: bigint;
 }
@@ -59,6 +62,8 @@ export interface OtlpReceiver {
   spans: ReceivedSpan[];
   /** names of the metrics received, once each */
   metricNames: Set<string>;
+  /** every request received, in order: path and headers (protobuf bodies are not decoded) */
+  requests: { path: string; headers: IncomingHttpHeaders }[];
   /** requests it could not decode */
   errors: string[];
   /** polls until `predicate` holds for the spans received (or throws after `timeoutMs`) */
@@ -82,13 +87,20 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const metricNames = new Set<string>();
   const errors: string[] = [];
+  const requests: OtlpReceiver['requests'] = [];
 
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       try {
+        requests.push({ path: String(request.url), headers: request.headers });
         if (request.method !== 'POST') throw new Error(`${request.method} ${request.url}`);
+        if (request.headers['content-type'] === 'application/x-protobuf') {
+          // An empty message is a valid (all fields absent) export response.
+          response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+          return;
+        }
         if (!String(request.headers['content-type']).startsWith('application/json'))
           throw new Error(
             `content-type ${request.headers['content-type']}: only the JSON encoding is decoded`,
@@ -98,7 +110,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         const json: unknown = JSON.parse(body.toString('utf8'));
         if (request.url === '/v1/traces') {
           for (const rs of (json as TraceRequest).resourceSpans) {
-            const instance = String(attributesOf(rs.resource?.attributes)['service.instance.id'] ?? '');
+            const resource = attributesOf(rs.resource?.attributes);
+            const instance = String(resource['service.instance.id'] ?? '');
+            const service = String(resource['service.name'] ?? '');
             for (const ss of rs.scopeSpans) {
               for (const s of ss.spans ?? []) {
                 spans.push({
@@ -111,6 +125,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
                   statusCode: s.status?.code ?? 0,
                   statusMessage: s.status?.message,
                   instance,
+                  service,
                   startNs: BigInt(s.startTimeUnixNano),
                   endNs: BigInt(s.endTimeUnixNano),
                 });
@@ -136,6 +151,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     url: `http://127.0.0.1:${port}`,
     spans,
     metricNames,
+    requests,
     errors,
     async waitForSpans(predicate, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;

@@ -10,9 +10,12 @@
  * Each run is a span `workflow prfactory` whose parent is the traceparent of the input that woke it; runs 2 and
  * 3 link to run 1 (run 3 from another process, through the database); every agent step is a child span of its
  * run. And with `AgentFramework.EnableTracing: false` nothing is sent.
+ *
+ * Workers built in this process read the variables when they are created: those tests stub `process.env`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metrics, trace } from '@opentelemetry/api';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AgentFn } from '../../../src/actors/agent.js';
 import { createSampleOrigin, type SampleOrigin } from '../../support/git.js';
 import { createProcessCluster, type ProcessCluster } from '../../support/processes/processCluster.js';
@@ -63,6 +66,14 @@ async function waitUntil(
   );
 }
 
+/** The standard variables for the workers created next in this process (until the test ends). */
+function stubOtelEnv(variables: Record<string, string>): void {
+  for (const [name, value] of Object.entries(variables)) vi.stubEnv(name, value);
+}
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
 const waitingFor = (type: string) => (e: Record<string, unknown>) =>
   e.status === 'suspended' && (e.waitingFor as string[]).includes(type);
 
@@ -85,6 +96,7 @@ describe('traces of a prfactory ticket across two worker processes', () => {
     origin = createSampleOrigin();
     const env = {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_BSP_SCHEDULE_DELAY: '100',
       OTEL_METRIC_EXPORT_INTERVAL: '500',
     };
@@ -154,6 +166,7 @@ describe('traces of a prfactory ticket across two worker processes', () => {
       expect(run.endNs).toBeGreaterThan(run.startNs);
     }
     expect(runs.map((r) => r.instance)).toEqual(['worker-a', 'worker-a', 'worker-b']);
+    expect(runs.map((r) => r.service)).toEqual(['prfactory-worker', 'prfactory-worker', 'prfactory-worker']);
     expect(runs.map((r) => r.attributes['run.outcome'])).toEqual(['suspended', 'suspended', 'completed']);
   });
 
@@ -227,7 +240,12 @@ describe('traces of a prfactory ticket across two worker processes', () => {
 describe('AgentFramework.EnableTracing', () => {
   it('false sends no span; true (the control, same receiver) does', async () => {
     const receiver = await startOtlpReceiver();
-    const telemetryEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50' };
+    // A batch delay longer than the test: what arrives was flushed by the worker's stop.
+    stubOtelEnv({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '600000',
+    });
     const step = (async () => ({ ok: true })) as AgentFn<never, unknown>;
     const runOne = async (enabled: boolean) => {
       const cluster = await startCluster(0);
@@ -235,7 +253,6 @@ describe('AgentFramework.EnableTracing', () => {
         const worker = await cluster.add({
           graphs: [stepsGraph('traced', 2)],
           agents: { step1: step, step2: step },
-          telemetryEnv,
           config: { AgentFramework: { EnableTracing: enabled } },
         });
         const { executionId } = await worker.service.start(startBody('traced'), {
@@ -251,9 +268,7 @@ describe('AgentFramework.EnableTracing', () => {
     };
     try {
       const traced = await runOne(true);
-      await receiver.waitForSpans((spans) => spans.some((s) => s.attributes['execution.id'] === traced));
       const untraced = await runOne(false);
-      await new Promise((r) => setTimeout(r, 300)); // ample for a 50 ms batch delay
       const names = (execution: string) =>
         receiver.spans
           .filter((s) => s.attributes['execution.id'] === execution)
@@ -271,6 +286,7 @@ describe('AgentFramework.EnableTracing', () => {
 describe('a resume that arrives while its execution runs', () => {
   it('is kept, and its traceparent is the parent of the run that applies it', async () => {
     const receiver = await startOtlpReceiver();
+    stubOtelEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
     const cluster = await startCluster(0);
     let release: () => void = () => {};
     const held = new Promise<void>((resolve) => {
@@ -286,7 +302,6 @@ describe('a resume that arrives while its execution runs', () => {
           }) as AgentFn<never, unknown>,
           after: (async () => ({ ok: true })) as AgentFn<never, unknown>,
         },
-        telemetryEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50' },
       });
       const start = caller();
       const resume = caller();
@@ -325,13 +340,13 @@ describe('a resume that arrives while its execution runs', () => {
 describe('a prepared resume that the database takes the ordinary way', () => {
   it('leaves no span of the run that never got its lease', async () => {
     const receiver = await startOtlpReceiver();
+    stubOtelEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
     const cluster = await startCluster(0);
     const done = (async () => ({ ok: true })) as AgentFn<never, unknown>;
     try {
       const worker = await cluster.add({
         graphs: [gateGraph('gate')],
         agents: { before: done, after: done },
-        telemetryEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50' },
       });
       const { executionId } = await worker.service.start(startBody('gate'), meta);
       await waitForStatus(worker, executionId, ['suspended']);
@@ -349,6 +364,98 @@ describe('a prepared resume that the database takes the ordinary way', () => {
       expect(outcomes).toEqual(['suspended', 'completed']);
     } finally {
       await cluster.cleanup();
+      await receiver.close();
+    }
+  });
+});
+
+describe('the standard OTEL_* variables, read by the SDK', () => {
+  const step = (async () => ({ ok: true })) as AgentFn<never, unknown>;
+
+  /** One worker of its own cluster runs one `steps` execution to its end, then stops (flushing). */
+  async function runOnce(workerId: string, traceParent?: string): Promise<string> {
+    const cluster = await startCluster(0);
+    try {
+      const worker = await cluster.add({
+        graphs: [stepsGraph('steps', 1)],
+        agents: { step1: step },
+        config: { AgentHost: { WorkerId: workerId } },
+      });
+      const { executionId } = await worker.service.start(startBody('steps'), {
+        ...meta,
+        ...(traceParent && { traceParent }),
+      });
+      await waitForStatus(worker, executionId, ['completed']);
+      await worker.stop();
+      return executionId;
+    } finally {
+      await cluster.cleanup();
+    }
+  }
+
+  it('take the signal’s own endpoint as given, headers, service name and sampler', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      stubOtelEnv({
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces`,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-key=k-123',
+        OTEL_SERVICE_NAME: 'ticket-bot',
+      });
+      const kept = await runOnce('named');
+      stubOtelEnv({ OTEL_TRACES_SAMPLER: 'always_off' });
+      const dropped = await runOnce('sampled-out', caller().header);
+      const of = (id: string) => receiver.spans.filter((s) => s.attributes['execution.id'] === id);
+      expect(of(kept).map((s) => [s.name, s.service, s.instance])).toEqual(
+        expect.arrayContaining([
+          ['workflow steps', 'ticket-bot', 'named'],
+          ['agent step1', 'ticket-bot', 'named'],
+        ]),
+      );
+      expect(of(dropped)).toEqual([]);
+      // Only the traces endpoint is set: metrics are not exported.
+      expect(receiver.requests.map((r) => r.path)).not.toContain('/v1/metrics');
+      expect(receiver.requests.map((r) => r.headers['x-collector-key'])).toContain('k-123');
+      expect(receiver.errors).toEqual([]);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('default to OTLP over HTTP with protobuf, and OTEL_METRICS_EXPORTER=none stops the metrics', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      stubOtelEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
+      await runOnce('protobuf');
+      const sent = () => receiver.requests.map((r) => `${r.path} ${r.headers['content-type']}`);
+      expect(sent()).toEqual(
+        expect.arrayContaining(['/v1/traces application/x-protobuf', '/v1/metrics application/x-protobuf']),
+      );
+      receiver.requests.length = 0;
+      stubOtelEnv({ OTEL_METRICS_EXPORTER: 'none' });
+      await runOnce('no-metrics');
+      expect(sent()).toContain('/v1/traces application/x-protobuf');
+      expect(sent()).not.toContain('/v1/metrics application/x-protobuf');
+      expect(receiver.errors).toEqual([]);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('give each worker of one process its own providers, and leave the API’s global ones alone', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      stubOtelEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+      const [a, b] = await Promise.all([runOnce('alpha'), runOnce('beta')]);
+      const instances = (id: string) => [
+        ...new Set(receiver.spans.filter((s) => s.attributes['execution.id'] === id).map((s) => s.instance)),
+      ];
+      expect(instances(a)).toEqual(['alpha']);
+      expect(instances(b)).toEqual(['beta']);
+      // Nothing was registered globally: the API still hands out its no-op tracer and meter.
+      expect(trace.getTracer('probe').startSpan('probe').isRecording()).toBe(false);
+      expect(metrics.getMeter('probe').constructor.name).toBe('NoopMeter');
+    } finally {
       await receiver.close();
     }
   });

@@ -1,62 +1,41 @@
 /**
  * The development inspector: a real actor's inspection events reach a local WebSocket server (nothing leaves
  * the machine) in the Stately inspector's format, sanitized; an inspector started before its server buffers
- * and connects when the server comes up.
+ * and connects when the server comes up, reconnects when the server restarts, and a process that stops it
+ * exits even while the server is down.
  */
-import { createHash } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { createActor } from 'xstate';
 import { planningMachine } from '../../../src/machines/planning.js';
 import { createWebSocketInspector, sanitize } from '../../../src/telemetry/inspector.js';
 import { settled, stubAgents, workflowInput } from '../machines/stubs.js';
 
-/** A WebSocket server that keeps every text message it receives (RFC 6455, server side, text frames only). */
+/** A WebSocket server on loopback that keeps every text message it receives. */
 function receiver(port = 0) {
   const messages: Record<string, unknown>[] = [];
-  const sockets = new Set<Duplex>();
-  const server = http.createServer((_req, res) => res.writeHead(426).end());
-  server.on('upgrade', (req, socket) => {
-    const accept = createHash('sha1')
-      .update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
-      .digest('base64');
-    socket.write(
-      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
-    );
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    let data = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      data = Buffer.concat([data, chunk]);
-      while (data.length >= 2) {
-        const opcode = data[0]! & 0x0f;
-        let length = data[1]! & 0x7f;
-        let offset = 2;
-        if (length === 126) [length, offset] = [data.readUInt16BE(2), 4];
-        else if (length === 127) [length, offset] = [Number(data.readBigUInt64BE(2)), 10];
-        if (data.length < offset + 4 + length) return;
-        const mask = data.subarray(offset, offset + 4);
-        const payload = Buffer.from(data.subarray(offset + 4, offset + 4 + length));
-        for (let i = 0; i < payload.length; i++) payload[i]! ^= mask[i % 4]!;
-        data = data.subarray(offset + 4 + length);
-        if (opcode === 0x1) messages.push(JSON.parse(payload.toString('utf8')));
-        if (opcode === 0x8) socket.end();
-      }
-    });
-  });
+  let server: WebSocketServer | undefined;
   return {
     messages,
-    listen: () =>
-      new Promise<number>((resolve) =>
-        server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
-      ),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    async listen(): Promise<number> {
+      server = new WebSocketServer({ host: '127.0.0.1', port });
+      server.on('connection', (socket) =>
+        socket.on('message', (data) => messages.push(JSON.parse(String(data)))),
+      );
+      await once(server, 'listening');
+      port = (server.address() as { port: number }).port;
+      return port;
+    },
+    /** stops as a crashed inspector would: connections cut, no closing handshake */
+    async close(): Promise<void> {
+      if (!server) return;
+      for (const client of server.clients) client.terminate();
+      await new Promise<void>((resolve) => server!.close(() => resolve()));
+      server = undefined;
+    },
   };
 }
 
@@ -135,10 +114,10 @@ describe('the development inspector', () => {
 
     const text = JSON.stringify(server.messages);
     expect(text).not.toContain('s3cret-pass');
-    expect(text).toContain('https://bot:[redacted]@git.example');
+    expect(text).toContain('https://[redacted]@git.example');
     expect(text).not.toContain('More detail. More detail. More detail. More detail.');
     expect(text).toContain(`(${longDescription.length} characters)`);
-    expect(inspector.stats()).toMatchObject({ connected: true, dropped: 0 });
+    expect(inspector.stats()).toMatchObject({ connected: true });
   });
 
   it('keeps events while the inspector is down and sends them once it is up', async () => {
@@ -153,6 +132,7 @@ describe('the development inspector', () => {
     }).start();
     await settled(actor);
     actor.stop();
+    await until(() => inspector.stats().sent > 0); // handed over, waiting for a connection
     expect(inspector.stats().connected).toBe(false);
 
     const server = receiver(port);
@@ -160,5 +140,65 @@ describe('the development inspector', () => {
     cleanups.push(server.close);
     await until(() => server.messages.length >= inspector.stats().sent, 10_000);
     expect(server.messages[0]).toMatchObject({ type: '@xstate.actor', name: 'planning' });
+  });
+
+  it('reconnects when the inspector restarts, and sends what happened meanwhile once', async () => {
+    const first = receiver();
+    const port = await first.listen();
+    const statuses: string[] = [];
+    const inspector = createWebSocketInspector({
+      url: `ws://127.0.0.1:${port}`,
+      onStatus: (status) => statuses.push(status),
+    });
+    cleanups.push(inspector.stop);
+    const actor = createActor(planningMachine.provide({ actors: stubAgents() }), {
+      input: workflowInput(),
+      inspect: inspector.inspect,
+    }).start();
+    await settled(actor);
+    await until(() => inspector.stats().connected && first.messages.length >= inspector.stats().sent);
+    const before = inspector.stats().sent;
+    await first.close();
+    await until(() => !inspector.stats().connected);
+
+    actor.send({ type: 'plan_approved', approvedBy: 'ana' }); // while the inspector is down
+    await settled(actor);
+    const second = receiver(port);
+    await second.listen();
+    cleanups.push(second.close);
+    await until(() => inspector.stats().connected, 15_000);
+    await until(() => second.messages.length >= inspector.stats().sent - before);
+    expect(statuses).toEqual(['open', 'closed', 'open']);
+    // Only what happened after the first connection was lost: nothing sent twice.
+    expect(second.messages.some((m) => m.type === '@xstate.actor' && m.name === 'planning')).toBe(false);
+    expect(
+      second.messages.some(
+        (m) => m.type === '@xstate.event' && (m.event as { type: string }).type === 'plan_approved',
+      ),
+    ).toBe(true);
+  });
+
+  it('lets a process that stops it exit within one retry delay, though the inspector never came up', async () => {
+    const probe = receiver();
+    const port = await probe.listen();
+    await probe.close();
+    const script = `
+      import { createWebSocketInspector } from ${JSON.stringify(fileURLToPath(new URL('../../../src/telemetry/inspector.ts', import.meta.url)))};
+      const inspector = createWebSocketInspector({ url: 'ws://127.0.0.1:${port}' });
+      await new Promise((resolve) => setTimeout(resolve, 3000)); // several failed attempts, a retry pending
+      await inspector.stop();
+      console.log(Date.now());
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const [code] = (await once(child, 'exit')) as [number];
+    const exited = Date.now();
+    expect(code).toBe(0);
+    expect(exited - Number(out.trim())).toBeLessThan(2500); // retries are at most 2 s apart
   });
 });
