@@ -21,7 +21,7 @@ import type { ExecutionStatus } from './schema.js';
 export interface EventDraft {
   kind: string;
   status: ExecutionStatus;
-  /** the rest of the CONTRACT §4 payload; `seq`, `at`, ids are added here */
+  /** the rest of the event's payload (docs/nats.md); `seq`, `at`, ids are added here */
   fields: Record<string, unknown>;
 }
 

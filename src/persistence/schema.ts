@@ -26,7 +26,7 @@ export interface ExecutionsTable {
   request_hash: string;
   priority: number;
   status: ExecutionStatus;
-  /** dotted state path of the latest checkpoint (CONTRACT §4 `state`) */
+  /** dotted state path of the latest checkpoint (the events' `state`) */
   state: string | null;
   /** resume types the current waiting state accepts; empty when not waiting */
   waiting_for: Json<string[]>;

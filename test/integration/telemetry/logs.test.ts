@@ -1,5 +1,5 @@
 /**
- * Logs (CONTRACT §8): JSON lines on stdout and in `Logging.Directory/worker-YYYY-MM-DD.log`, every line with
+ * Logs (docs/operations.md): JSON lines on stdout and in `Logging.Directory/worker-YYYY-MM-DD.log`, every line with
  * `hostname` and `pid`, an execution's lines with its ids, state and trace; configured secrets never written,
  * not even inside an error message. The worker runs in this process with the real logger; only its stdout
  * stream is swapped for an array (the scrubbing happens before either destination is written).

@@ -1,5 +1,5 @@
 /**
- * `GET /metrics` (CONTRACT §8): the seven metrics in Prometheus text format with their attributes and values
+ * `GET /metrics` (docs/operations.md): the seven metrics in Prometheus text format with their attributes and values
  * that match what the workers did — three executions that complete, one that fails after a retry, one held
  * running while the gauge is read, one cancelled while it waits.
  */
@@ -182,7 +182,7 @@ describe('GET /metrics', () => {
       expect(sampleValue(samples, 'queue_depth', { status }), status).toBe(0);
   });
 
-  it('declares every metric of CONTRACT §8 with its type', () => {
+  it('declares every metric with its type', () => {
     const types = Object.fromEntries(
       [...after.text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]] as const),
     );

@@ -1,5 +1,5 @@
 /**
- * Traces (CONTRACT §8) as a collector receives them: worker processes export over OTLP/HTTP (the standard
+ * Traces (docs/operations.md) as a collector receives them: worker processes export over OTLP/HTTP (the standard
  * OTEL_* variables) to a real receiver on loopback, for one `prfactory` ticket on a sample git repository.
  *
  *   start    → HTTP, traceparent T1, worker A   → run 1 (refinement, up to the questions)
@@ -153,7 +153,7 @@ describe('traces of a prfactory ticket across two worker processes', () => {
     origin?.cleanup();
   });
 
-  it('receives one workflow span per run, with the attributes of CONTRACT §8', () => {
+  it('receives one workflow span per run, with its attributes', () => {
     expect(receiver.errors).toEqual([]);
     expect(runs).toHaveLength(3);
     for (const run of runs) {
