@@ -1,8 +1,6 @@
 /** Queries of the `checkpoints` table: the persisted actor snapshots of each execution, in order. */
-import { type Kysely, sql, type Transaction } from 'kysely';
-import type { DB } from './schema.js';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import { sql } from 'kysely';
+import type { Db } from './schema.js';
 
 /** Marks a checkpoint unusable; an operator retry then starts from the one before it. */
 export async function markCheckpointInvalid(

@@ -4,11 +4,9 @@
  * and shipped ~20 MB per request (30 such requests held 1.17 GB and delayed `/healthz` by seconds). These
  * queries name the few fields they return, so PostgreSQL sends only those.
  */
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { sql } from 'kysely';
 import { isUuid } from '../uuid.js';
-import type { DB, ExecutionStatus } from './schema.js';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import type { Db, ExecutionStatus } from './schema.js';
 
 /** One row of a list page: the summary's fields, and the keyset position of the row. */
 export interface ExecutionSummaryRow {

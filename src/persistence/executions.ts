@@ -1,9 +1,8 @@
 /** Queries of the `executions` table that are not the claim (claim.ts) or a runner's fenced write (executionWrites.ts). */
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
-import type { DB, ExecutionStatus, ExecutionsTable } from './schema.js';
+import { type Selectable, sql, type Transaction } from 'kysely';
+import type { DB, Db, ExecutionStatus, ExecutionsTable } from './schema.js';
 
 export type ExecutionRow = Selectable<ExecutionsTable>;
-type Db = Kysely<DB> | Transaction<DB>;
 
 export interface NewExecution {
   id: string;

@@ -2,11 +2,10 @@
  * Queries of the `inbox` table: every accepted input, keyed by (execution, kind, id) — the real de-duplication.
  * The key is scoped so that no input of one execution can take the id of another's.
  */
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
-import type { DB, InboxKind, InboxTable } from './schema.js';
+import { type Selectable, sql } from 'kysely';
+import type { Db, InboxKind, InboxTable } from './schema.js';
 
 export type InboxRow = Selectable<InboxTable>;
-type Db = Kysely<DB> | Transaction<DB>;
 
 export interface InputKey {
   executionId: string;

@@ -2,11 +2,9 @@
  * Queries of the `outbox` table: every lifecycle event, written with the state change that caused it and
  * published afterwards by the relay. The table is also the event log the SSE stream replays from.
  */
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { sql } from 'kysely';
 import type { PreparedStatement, Session } from './database.js';
-import type { DB } from './schema.js';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import type { Db } from './schema.js';
 
 /** Arbitrary, fixed: one relay of the cluster publishes at a time, so each execution's events stay in order. */
 const RELAY_LOCK_KEY = 7_402_312;

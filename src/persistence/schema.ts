@@ -3,7 +3,7 @@
  * are in `sql/` (one file each); the queries live in one module per table (`executions.ts`, `checkpoints.ts`,
  * `inbox.ts`, `outbox.ts`, …).
  */
-import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+import type { ColumnType, Generated, JSONColumnType, Kysely, Transaction } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T extends object | null> = JSONColumnType<T, string, string>;
@@ -145,3 +145,6 @@ export interface DB {
   ticket_comments: TicketCommentsTable;
   pull_requests: PullRequestsTable;
 }
+
+/** What a query runs on: the database, or a transaction of it. */
+export type Db = Kysely<DB> | Transaction<DB>;
