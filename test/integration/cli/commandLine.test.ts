@@ -1,6 +1,7 @@
 /**
  * The real command line as a user runs it: `demo` on embedded defaults, and `run` on PostgreSQL driven by the
  * client commands (`submit`, `status`, `resume`, `list`), with exit codes and stdout as CONTRACT §6 says.
+ * They run the built `dist/cli.js`, as an installed worker does, built first unless it matches the sources.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,11 +10,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtCli } from '../../support/builtCli.js';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../support/database.js';
 import { createSampleOrigin, type SampleOrigin } from '../../support/git.js';
 
 const run = promisify(execFile);
-const cli = ['--import', 'tsx', path.resolve('src/cli.ts')];
+let cli: string;
+
+beforeAll(async () => {
+  cli = await builtCli();
+}, 180_000);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -26,7 +32,7 @@ async function freePort(): Promise<number> {
 
 async function prf(args: string[], env: NodeJS.ProcessEnv = {}) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [...cli, ...args], {
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], {
       env: { ...process.env, ...env },
       timeout: 60_000,
     });
@@ -71,7 +77,7 @@ describe('the command line', () => {
       origin = createSampleOrigin();
       const port = await freePort();
       url = `http://127.0.0.1:${port}`;
-      worker = spawn(process.execPath, [...cli, 'run'], {
+      worker = spawn(process.execPath, [cli, 'run'], {
         env: {
           ...process.env,
           DATABASE_URL: TEST_DATABASE_URL,
