@@ -111,8 +111,8 @@ async function lock(timeoutMs: number): Promise<() => void> {
 
 /**
  * Builds dist/ when it is not current and returns the path of `dist/cli.js`. The build is `npm run build`'s
- * (`tsc -p tsconfig.build.json`) with `--noCheck`: the same files, a third of the time; type errors are
- * `npm run typecheck`'s to report.
+ * (`tsc -p tsconfig.build.json`) with `--noCheck`: the same files without a second type check, since type
+ * errors are `npm run typecheck`'s to report, not the command-line tests'.
  */
 export async function builtCli({ timeoutMs = 180_000 } = {}): Promise<string> {
   if (isCurrent()) return CLI_PATH;
