@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtCli } from '../../support/builtCli.js';
@@ -65,6 +66,40 @@ describe('the command line', () => {
     const result = await prf(['migrate'], { AgentHost__BatchSize: 'lots', DATABASE_URL: TEST_DATABASE_URL });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('AgentHost.BatchSize');
+  });
+
+  it('run drains on a SIGTERM that comes while it starts, and exits 0', async () => {
+    const schema = uniqueSchema('cli');
+    const workspaces = mkdtempSync(path.join(tmpdir(), 'prf-cli-ws-'));
+    try {
+      const child = spawn(process.execPath, [cli, 'run'], {
+        env: {
+          ...process.env,
+          DATABASE_URL: TEST_DATABASE_URL,
+          NATS_URL: '',
+          Database__Schema: schema,
+          Http__Port: String(await freePort()),
+          Logging__Directory: '',
+          Workspaces__Directory: workspaces,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.once('exit', (code, signal) => resolve({ code, signal })),
+      );
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      // the first line start() logs, on a new schema: the HTTP API and the first claim pass are still to come
+      const lines = createInterface({ input: child.stdout });
+      for await (const line of lines) {
+        if (line.includes('"migrations applied"')) break;
+      }
+      child.kill('SIGTERM');
+      expect(await exited, stderr).toEqual({ code: 0, signal: null });
+    } finally {
+      await dropSchema(schema);
+      rmSync(workspaces, { recursive: true, force: true });
+    }
   });
 
   describe('run, driven by the client commands', () => {
