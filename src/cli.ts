@@ -6,20 +6,11 @@
  * time, 2 bad usage or configuration (stderr names the key or argument).
  */
 import { createRequire } from 'node:module';
-import { registerDemoCommand } from './cli/commands/demo.js';
-import { registerDiagramCommand } from './cli/commands/diagram.js';
-import { registerMigrateCommand } from './cli/commands/migrate.js';
-import { registerRunCommand } from './cli/commands/run.js';
-import { registerClientCommands } from './cli/index.js';
 import { processIo } from './cli/io.js';
-import { createProgram, runProgram } from './cli/program.js';
+import { runProgram } from './cli/program.js';
+import { createWorkerProgram } from './cli/workerProgram.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 const io = processIo();
-const program = createProgram(io, { version });
-registerRunCommand(program, io);
-registerMigrateCommand(program, io);
-registerDemoCommand(program, io);
-registerDiagramCommand(program, io);
-registerClientCommands(program, io);
+const program = createWorkerProgram(io, { version });
 process.exitCode = await runProgram(program, process.argv.slice(2), io);

@@ -25,9 +25,32 @@ export function createProgram(io: CliIo, options: ProgramOptions = {}): Command 
       writeErr: (text) => io.stderr.write(text),
       outputError: (text, write) => write(text),
     })
-    .showHelpAfterError('(add --help for usage)');
+    .showHelpAfterError('(add --help for usage)')
+    .hook('preSubcommand', refuseUnknownCommand);
   if (options.version) program.version(options.version, '-V, --version', 'print the version');
   return program;
+}
+
+/** commander's own test for an argument that is an option rather than an operand */
+function isOptionLike(arg: string): boolean {
+  return arg.length > 1 && arg.startsWith('-');
+}
+
+/**
+ * With a default command (`run`), commander hands a first word that names no command to the default command,
+ * which then answers "too many arguments for 'run'". Before the default command parses, a first operand that is
+ * not the command being dispatched (so was not typed as its name or alias) is refused as an unknown command.
+ * Options before it (`--config-dir x frobnicate`) are the default command's, so that case stays its own error.
+ */
+function refuseUnknownCommand(parent: Command, subcommand: Command): void {
+  const [first] = parent.args;
+  if (first === undefined || isOptionLike(first)) return;
+  if (first === subcommand.name() || subcommand.aliases().includes(first)) return;
+  // commander's unknown-command error, with its "(Did you mean …?)" suggestion over the visible commands and
+  // aliases; it is not in commander's typings, hence the narrowing and the plain fallback.
+  const withSuggestion = parent as unknown as { unknownCommand?: () => never };
+  if (typeof withSuggestion.unknownCommand === 'function') withSuggestion.unknownCommand();
+  parent.error(`error: unknown command '${first}'`, { code: 'commander.unknownCommand' });
 }
 
 /**

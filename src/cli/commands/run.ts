@@ -54,10 +54,11 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       // systemd (Type=notify): READY=1 once migrations are applied, NATS streams and intake are up (start()),
       // the HTTP API listens, and the claim loop has made its first pass; STOPPING=1 when draining begins.
       const notifier = createSystemdNotifier({ env: io.env, log });
-      await worker.start();
-      await worker.host.firstClaim;
-      await notifier.ready(`claiming as ${worker.id}; HTTP on ${worker.url}`);
-      await new Promise<void>((resolve) => {
+      // The signal handlers are in place before the worker starts: /healthz answers as soon as the HTTP API
+      // listens, before the first claim pass, and a SIGTERM from then on must drain like any other instead of
+      // ending the process by the signal.
+      const started = worker.start();
+      await new Promise<void>((resolve, reject) => {
         let stopping = false;
         const onSignal = (signal: NodeJS.Signals) => {
           if (stopping) {
@@ -70,8 +71,10 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           const told = notifier.stopping(
             `draining: running steps may finish for ${config.AgentHost.GracefulShutdownTimeoutSeconds} s`,
           );
-          worker
-            .stop()
+          // stop() closes what start() opens: it waits until start() has finished, or failed (already logged)
+          started
+            .catch(() => undefined)
+            .then(() => worker.stop())
             .catch((error) => log.error({ err: (error as Error).message }, 'shutdown failed'))
             .finally(async () => {
               await told;
@@ -82,6 +85,20 @@ export function registerRunCommand(program: Command, io: CliIo): void {
         };
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
+        started
+          .then(() => worker.host.firstClaim)
+          .then(async () => {
+            if (!stopping) await notifier.ready(`claiming as ${worker.id}; HTTP on ${worker.url}`);
+          })
+          .catch((error) => {
+            if (stopping) {
+              log.error({ err: (error as Error).message }, 'start failed');
+              return;
+            }
+            process.off('SIGTERM', onSignal);
+            process.off('SIGINT', onSignal);
+            reject(error);
+          });
       });
     });
 }

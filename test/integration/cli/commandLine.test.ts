@@ -1,19 +1,26 @@
 /**
  * The real command line as a user runs it: `demo` on embedded defaults, and `run` on PostgreSQL driven by the
  * client commands (`submit`, `status`, `resume`, `list`), with exit codes and stdout as CONTRACT §6 says.
+ * They run the built `dist/cli.js`, as an installed worker does, built first unless it matches the sources.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtCli } from '../../support/builtCli.js';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../support/database.js';
 import { createSampleOrigin, type SampleOrigin } from '../../support/git.js';
 
 const run = promisify(execFile);
-const cli = ['--import', 'tsx', path.resolve('src/cli.ts')];
+let cli: string;
+
+beforeAll(async () => {
+  cli = await builtCli();
+}, 180_000);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -26,7 +33,7 @@ async function freePort(): Promise<number> {
 
 async function prf(args: string[], env: NodeJS.ProcessEnv = {}) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [...cli, ...args], {
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], {
       env: { ...process.env, ...env },
       timeout: 60_000,
     });
@@ -61,6 +68,40 @@ describe('the command line', () => {
     expect(result.stderr).toContain('AgentHost.BatchSize');
   });
 
+  it('run drains on a SIGTERM that comes while it starts, and exits 0', async () => {
+    const schema = uniqueSchema('cli');
+    const workspaces = mkdtempSync(path.join(tmpdir(), 'prf-cli-ws-'));
+    try {
+      const child = spawn(process.execPath, [cli, 'run'], {
+        env: {
+          ...process.env,
+          DATABASE_URL: TEST_DATABASE_URL,
+          NATS_URL: '',
+          Database__Schema: schema,
+          Http__Port: String(await freePort()),
+          Logging__Directory: '',
+          Workspaces__Directory: workspaces,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.once('exit', (code, signal) => resolve({ code, signal })),
+      );
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      // the first line start() logs, on a new schema: the HTTP API and the first claim pass are still to come
+      const lines = createInterface({ input: child.stdout });
+      for await (const line of lines) {
+        if (line.includes('"migrations applied"')) break;
+      }
+      child.kill('SIGTERM');
+      expect(await exited, stderr).toEqual({ code: 0, signal: null });
+    } finally {
+      await dropSchema(schema);
+      rmSync(workspaces, { recursive: true, force: true });
+    }
+  });
+
   describe('run, driven by the client commands', () => {
     let worker: ChildProcess;
     let url: string;
@@ -71,7 +112,7 @@ describe('the command line', () => {
       origin = createSampleOrigin();
       const port = await freePort();
       url = `http://127.0.0.1:${port}`;
-      worker = spawn(process.execPath, [...cli, 'run'], {
+      worker = spawn(process.execPath, [cli, 'run'], {
         env: {
           ...process.env,
           DATABASE_URL: TEST_DATABASE_URL,
