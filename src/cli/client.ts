@@ -1,5 +1,5 @@
 /**
- * A small client of the worker's HTTP API (CONTRACT §5) on the global `fetch`. Failures are typed: the server
+ * A small client of the worker's HTTP API (docs/api.md) on the global `fetch`. Failures are typed: the server
  * said no ({@link WorkerApiError}, with its status and error code) or could not be reached
  * ({@link WorkerUnreachableError}). Messages name the URL without credentials and never the token.
  */

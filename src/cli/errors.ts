@@ -1,5 +1,5 @@
 /**
- * The command line's failures and the one place that turns them into exit codes (CONTRACT §6):
+ * The command line's failures and the one place that turns them into exit codes (docs/api.md):
  * 0 success · 1 failure at run time · 2 bad usage or bad configuration.
  */
 import { CommanderError } from 'commander';

@@ -1,5 +1,5 @@
 /**
- * The client side of the command line (CONTRACT §6): commands that talk to a running worker over its HTTP
+ * The client side of the command line (docs/api.md): commands that talk to a running worker over its HTTP
  * API. `src/cli.ts` mounts them next to `run`, `migrate`, `demo` and `diagram`:
  *
  * ```ts

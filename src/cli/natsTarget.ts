@@ -1,6 +1,6 @@
 /**
  * `--nats URL` and `--subject-prefix P` of `submit`, `resume` and `cancel`: publish the input on NATS JetStream
- * (CONTRACT §3, with `Nats-Msg-Id` set) instead of calling a worker's HTTP API. Credentials travel in the URL
+ * (docs/nats.md, with `Nats-Msg-Id` set) instead of calling a worker's HTTP API. Credentials travel in the URL
  * (`nats://user:pass@host`, `nats://token@host`) or in `NATS_USER`/`NATS_PASSWORD`, `NATS_TOKEN`, `NATS_CREDS`
  * (a .creds file); they are never printed.
  */

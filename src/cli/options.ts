@@ -13,7 +13,7 @@ export interface ConnectionOptions {
   token?: string;
 }
 
-/** Adds `--url` and `--token` (CONTRACT §6); their environment fallbacks are read when the command runs. */
+/** Adds `--url` and `--token` (docs/api.md); their environment fallbacks are read when the command runs. */
 export function addConnectionOptions(command: Command): Command {
   return command
     .option('--url <url>', `the worker's HTTP API (default: $PRFACTORY_URL or ${DEFAULT_WORKER_URL})`)

@@ -1,4 +1,4 @@
-/** `prfactory-worker resume <executionId> <type> …`: send what a person did (CONTRACT §3 resume events). */
+/** `prfactory-worker resume <executionId> <type> …`: send what a person did (a resume event, docs/api.md). */
 import { randomUUID } from 'node:crypto';
 import { Argument, type Command } from 'commander';
 import { type ResumeType, resumeTypes } from '../../machines/events.js';
@@ -25,7 +25,7 @@ const onlyFor: Record<'answers' | 'comment' | 'reason', ResumeType> = {
   reason: 'plan_rejected',
 };
 
-/** The resume body of CONTRACT §3 (without `executionId`, which is in the path). */
+/** The resume body (without `executionId`, which is in the path). */
 export function resumeRequestOf(
   type: ResumeType,
   options: ResumeOptions,

@@ -21,7 +21,7 @@ interface SubmitOptions extends NatsCliOptions {
   token?: string;
 }
 
-/** The start request of CONTRACT §3 built from the options; absent options are left to the worker's defaults. */
+/** The start request built from the options; absent options are left to the worker's defaults. */
 export function startRequestOf(graph: string, options: SubmitOptions, cwd: string): Record<string, unknown> {
   const ticket: Record<string, unknown> = { key: options.ticket };
   if (options.ticketSystem !== undefined) ticket.system = options.ticketSystem;

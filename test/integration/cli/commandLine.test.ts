@@ -1,6 +1,6 @@
 /**
  * The real command line as a user runs it: `demo` on embedded defaults, and `run` on PostgreSQL driven by the
- * client commands (`submit`, `status`, `resume`, `list`), with exit codes and stdout as CONTRACT §6 says.
+ * client commands (`submit`, `status`, `resume`, `list`), with exit codes and stdout as docs/api.md says.
  * They run the built `dist/cli.js`, as an installed worker does, built first unless it matches the sources.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
