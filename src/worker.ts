@@ -106,7 +106,10 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
       })
     : undefined;
   const bus = options.bus ?? nats?.bus ?? new InProcessBus();
-  const telemetry = createTelemetry({ workerId: id, tracingEnabled: config.AgentFramework.EnableTracing });
+  const telemetry = await createTelemetry({
+    workerId: id,
+    tracingEnabled: config.AgentFramework.EnableTracing,
+  });
   const host = new WorkerHost({
     config,
     telemetry,

@@ -4,7 +4,7 @@
  * `OTEL_*` variables of the process choose what is exported (sdkFromEnv.ts).
  */
 import { createMetrics, type WorkerMetrics } from './metrics.js';
-import { resourceOf } from './sdkFromEnv.js';
+import { exportsFromEnv } from './sdkFromEnv.js';
 import { createTracing, type WorkerTracing } from './tracing.js';
 
 export interface Telemetry {
@@ -14,10 +14,18 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
-export function createTelemetry(options: { workerId: string; tracingEnabled: boolean }): Telemetry {
-  const resource = resourceOf(options.workerId);
-  const metrics = createMetrics({ resource });
-  const tracing = createTracing({ enabled: options.tracingEnabled, resource });
+export async function createTelemetry(options: {
+  workerId: string;
+  tracingEnabled: boolean;
+}): Promise<Telemetry> {
+  const exports = await exportsFromEnv();
+  const resource = exports.resource(options.workerId);
+  const metrics = createMetrics({ resource, readers: exports.metricReaders });
+  const tracing = createTracing({
+    enabled: options.tracingEnabled,
+    resource,
+    spanProcessors: exports.spanProcessors,
+  });
   return {
     metrics,
     tracing,

@@ -6,8 +6,7 @@
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { Resource } from '@opentelemetry/resources';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { metricReadersFromEnv } from './sdkFromEnv.js';
+import { type IMetricReader, MeterProvider } from '@opentelemetry/sdk-metrics';
 
 export interface WorkerMetrics {
   workflowStarted(graph: string): void;
@@ -26,12 +25,13 @@ export interface WorkerMetrics {
 
 const seconds = { unit: 's' };
 
-export function createMetrics(options: { resource: Resource }): WorkerMetrics {
+/** @param readers the exports the `OTEL_*` variables ask for (sdkFromEnv.ts), besides `GET /metrics` */
+export function createMetrics(options: { resource: Resource; readers?: IMetricReader[] }): WorkerMetrics {
   // Read on request and serialised by the HTTP route: the exporter's own server is never started.
   const prometheus = new PrometheusExporter({ preventServerStart: true });
   const provider = new MeterProvider({
     resource: options.resource,
-    readers: [prometheus, ...metricReadersFromEnv()],
+    readers: [prometheus, ...(options.readers ?? [])],
   });
   const meter: Meter = provider.getMeter('prfactory-worker');
   const started: Counter = meter.createCounter('workflow.started', {

@@ -18,8 +18,7 @@ import {
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { spanProcessorsFromEnv } from './sdkFromEnv.js';
+import { NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
 
 export interface SpanRef {
   traceId: string;
@@ -48,12 +47,17 @@ export function parentContext(traceparent: string | null | undefined): Context {
   );
 }
 
-export function createTracing(options: { enabled: boolean; resource: Resource }): WorkerTracing {
+/** @param spanProcessors the exports the `OTEL_*` variables ask for (sdkFromEnv.ts) */
+export function createTracing(options: {
+  enabled: boolean;
+  resource: Resource;
+  spanProcessors?: SpanProcessor[];
+}): WorkerTracing {
   // A provider of our own, never registered as the global one: several workers in one process (tests, the
   // library) each trace on their own, and the host passes parents explicitly instead of relying on a context
   // manager. It reads the sampler and span limits from the environment itself.
   const provider = options.enabled
-    ? new NodeTracerProvider({ resource: options.resource, spanProcessors: spanProcessorsFromEnv() })
+    ? new NodeTracerProvider({ resource: options.resource, spanProcessors: options.spanProcessors ?? [] })
     : undefined;
   // Off means a tracer that records nothing, not the API's global one: a provider some other part of the
   // process registered must not receive this worker's spans. (A proxy with no delegate is the API's no-op.)

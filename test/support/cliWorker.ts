@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { builtCli } from './builtCli.js';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from './database.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -67,15 +68,7 @@ export async function startCliWorker(options: CliWorkerOptions = {}): Promise<Cl
   const schema = uniqueSchema('cli');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const command = [
-    process.execPath,
-    '--import',
-    'tsx',
-    path.join(root, 'src/cli.ts'),
-    'run',
-    '--config-dir',
-    dir,
-  ];
+  const command = [process.execPath, await builtCli(), 'run', '--config-dir', dir];
   const child = spawn('sh', ['-c', `${options.shell ?? ':'}; exec "$@"`, 'sh', ...command], {
     cwd: root,
     env: {

@@ -6,7 +6,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { secretsOf } from '../../redaction.js';
-import { createWebSocketInspector } from '../../telemetry/inspector.js';
 import { createLogger } from '../../telemetry/logger.js';
 import { createSystemdNotifier } from '../../telemetry/systemdNotify.js';
 import { createWorker } from '../../worker.js';
@@ -34,8 +33,9 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       const log = createLogger({ config: config.Logging, secrets: secretsOf(config) });
       for (const key of unknown) log.warn({ key }, 'unknown configuration key ignored');
       const inspectorUrl = options.inspect === true ? DEFAULT_INSPECTOR_URL : options.inspect;
+      // Loaded only when asked for: the inspector's packages are a development tool's.
       const inspector = inspectorUrl
-        ? createWebSocketInspector({
+        ? (await import('../../telemetry/inspector.js')).createWebSocketInspector({
             url: inspectorUrl,
             secrets: secretsOf(config),
             onStatus: (status, detail) =>

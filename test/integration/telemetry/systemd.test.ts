@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest } from '../../../src/persistence/migrate.js';
 import { createSystemdNotifier } from '../../../src/telemetry/systemdNotify.js';
 import { createWorker, type Worker } from '../../../src/worker.js';
+import { builtCli } from '../../support/builtCli.js';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../support/database.js';
 import { createSampleOrigin, type SampleOrigin } from '../../support/git.js';
 import { meta, testConfig } from '../../support/worker.js';
@@ -104,7 +105,7 @@ describe('prfactory-worker run under a service manager (NOTIFY_SOCKET)', () => {
     const database = new URL(TEST_DATABASE_URL);
     database.password = PASSWORD; // the machine's PostgreSQL trusts local connections: accepted, ignored
     url = `http://127.0.0.1:${await freePort()}`;
-    worker = spawn(process.execPath, ['--import', 'tsx', path.resolve('src/cli.ts'), 'run'], {
+    worker = spawn(process.execPath, [await builtCli(), 'run'], {
       env: {
         ...process.env,
         NODE_ENV: 'production',
