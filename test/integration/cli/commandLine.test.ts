@@ -92,7 +92,7 @@ describe('the command line', () => {
       // the first line start() logs, on a new schema: the HTTP API and the first claim pass are still to come
       const lines = createInterface({ input: child.stdout });
       for await (const line of lines) {
-        if (line.includes('"migrations applied"')) break;
+        if (line.includes('"database migrated"')) break;
       }
       child.kill('SIGTERM');
       expect(await exited, stderr).toEqual({ code: 0, signal: null });
