@@ -107,7 +107,7 @@ describe('the command line over NATS', () => {
 
     const unreachable = await cli([...submit, '--nats', 'nats://ana:s3cret@127.0.0.1:1']);
     expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr).toMatch(/cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/);
+    expect(unreachable.stderr).toMatch(/cannot connect to NATS at nats:\/\/\[redacted\]@127\.0\.0\.1:1/);
     expect(unreachable.stderr).not.toMatch(/s3cret|ana/);
 
     // no worker ever started with this prefix: no stream takes the subject
