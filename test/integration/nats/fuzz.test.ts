@@ -6,10 +6,8 @@
  * (`FUZZ_SEED=<n>` replays a run).
  */
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import fc from 'fast-check';
-import pino from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { scopedMessageId } from '../../../src/transport/nats/messageIds.js';
 import {
   cancelArbitrary,
@@ -20,16 +18,9 @@ import {
   type Targets,
   targetArbitrary,
 } from '../../support/hostileInputs.js';
-import {
-  eventually,
-  type NatsTestClient,
-  natsConfig,
-  natsTestClient,
-  uniquePrefix,
-  waitForNatsExecution,
-} from '../../support/nats.js';
+import { eventually, waitForNatsExecution } from '../../support/nats.js';
+import { capturingLogger, natsClusterPerTest } from '../../support/natsCluster.js';
 import { gateGraph, recordingAgents, startBody } from '../../support/testGraphs.js';
-import { startCluster, type TestCluster } from '../../support/worker.js';
 
 const RUNS = 1000;
 const GRACE_MS = 2000;
@@ -41,33 +32,18 @@ interface Message {
 }
 
 describe('hostile inputs over NATS, by property', () => {
-  let cluster: TestCluster | undefined;
-  let client: NatsTestClient | undefined;
-  afterAll(async () => {
-    await cluster?.cleanup();
-    await client?.cleanup();
-  });
+  const startNats = natsClusterPerTest();
 
   it('1,000 of each kind are each taken or refused and announced; none fails unexpectedly or stays held', async () => {
     const seed = fuzzSeed();
     console.log(`hostile NATS inputs: seed ${seed} (FUZZ_SEED=${seed} replays it)`);
-    const logged: { level: number; msg: string; messageId?: string }[] = [];
-    const logger = pino(
-      { level: 'info' },
-      new Writable({
-        write(chunk, _encoding, done) {
-          for (const line of String(chunk).split('\n').filter(Boolean)) logged.push(JSON.parse(line));
-          done();
-        },
-      }),
-    );
-    const prefix = uniquePrefix();
-    client = await natsTestClient(prefix);
+    const { logger, lines } = capturingLogger();
+    const logged = lines as { level: number; msg: string; messageId?: string }[];
     const runs: { key: string; executionId: string }[] = [];
-    cluster = await startCluster(2, {
+    const { client, cluster } = await startNats(2, {
       graphs: [gateGraph()],
       agents: recordingAgents(['before', 'after'], runs),
-      config: { ...natsConfig(prefix), AgentHost: { MaxConcurrentExecutions: 20 } },
+      config: { AgentHost: { MaxConcurrentExecutions: 20 } },
       nats: { unknownExecutionGraceMs: GRACE_MS },
       logger,
     });

@@ -6,40 +6,23 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TEST_DATABASE_URL } from '../../support/database.js';
-import {
-  eventually,
-  type NatsTestClient,
-  natsConfig,
-  natsTestClient,
-  uniquePrefix,
-  waitForNatsExecution,
-} from '../../support/nats.js';
+import { eventually, waitForNatsExecution } from '../../support/nats.js';
+import { natsClusterPerTest } from '../../support/natsCluster.js';
 import { gateGraph, recordingAgents, startBody, stepsGraph } from '../../support/testGraphs.js';
-import { startCluster, type TestCluster } from '../../support/worker.js';
 
 describe('hostile inputs over NATS', () => {
-  let cluster: TestCluster | undefined;
-  let client: NatsTestClient | undefined;
-  afterEach(async () => {
-    await cluster?.cleanup();
-    await client?.cleanup();
-    cluster = undefined;
-    client = undefined;
-  });
+  const startNats = natsClusterPerTest();
 
   async function setUp(workers: number, nats: Record<string, unknown> = {}) {
-    const prefix = uniquePrefix();
-    client = await natsTestClient(prefix);
     const runs: { key: string; executionId: string }[] = [];
-    const options = {
+    const started = await startNats(workers, {
       graphs: [gateGraph(), stepsGraph('steps', 2)],
       agents: recordingAgents(['before', 'after', 'step1', 'step2'], runs),
-      config: { Nats: { ...natsConfig(prefix).Nats, ...nats } },
-    };
-    cluster = await startCluster(workers, options);
-    return { client, cluster, options, names: client.names, worker: cluster.workers[0]!, runs };
+      config: { Nats: nats },
+    });
+    return { ...started, worker: started.worker!, runs };
   }
 
   it('1,000 starts the database could not store are refused at once and announced; a valid start behind them completes', async () => {

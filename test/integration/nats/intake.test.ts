@@ -5,18 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TEST_DATABASE_URL } from '../../support/database.js';
-import {
-  eventually,
-  type NatsTestClient,
-  natsConfig,
-  natsTestClient,
-  uniquePrefix,
-  waitForNatsExecution,
-} from '../../support/nats.js';
+import { eventually, type NatsTestClient, waitForNatsExecution } from '../../support/nats.js';
+import { natsClusterPerTest } from '../../support/natsCluster.js';
 import { gateGraph, recordingAgents, startBody } from '../../support/testGraphs.js';
-import { startCluster, type TestCluster } from '../../support/worker.js';
 
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -25,30 +18,19 @@ function answers(executionId: string, eventId = randomUUID()) {
 }
 
 describe('NATS intake', () => {
-  let cluster: TestCluster | undefined;
-  let client: NatsTestClient | undefined;
-  afterEach(async () => {
-    await cluster?.cleanup();
-    await client?.cleanup();
-    cluster = undefined;
-    client = undefined;
-  });
+  const startNats = natsClusterPerTest();
 
   async function setUp(
     runs: { key: string; executionId: string }[],
     behaviour?: Parameters<typeof recordingAgents>[2],
     options: { workers?: number; graceMs?: number } = {},
   ) {
-    const prefix = uniquePrefix();
-    // first: its cleanup deletes the streams even when the workers fail to start
-    client = await natsTestClient(prefix);
-    cluster = await startCluster(options.workers ?? 2, {
+    const { worker, client, names, cluster } = await startNats(options.workers ?? 2, {
       graphs: [gateGraph()],
       agents: recordingAgents(['before', 'after'], runs, behaviour),
-      config: natsConfig(prefix),
       ...(options.graceMs !== undefined && { nats: { unknownExecutionGraceMs: options.graceMs } }),
     });
-    return { worker: cluster.workers[0]!, client, names: client.names };
+    return { worker: worker!, client, names, cluster };
   }
 
   async function consumerSettled(c: NatsTestClient): Promise<void> {
@@ -166,7 +148,7 @@ describe('NATS intake', () => {
 
   it("keeps the publisher's traceparent with the input", async () => {
     const runs: { key: string; executionId: string }[] = [];
-    const { worker, client, names } = await setUp(runs, undefined, { workers: 1 });
+    const { worker, client, names, cluster } = await setUp(runs, undefined, { workers: 1 });
     const executionId = randomUUID();
     await client.publish(names.start, startBody('gate', { executionId }), {
       msgId: executionId,
@@ -177,7 +159,7 @@ describe('NATS intake', () => {
     await db.connect();
     try {
       const { rows } = await db.query(
-        `SELECT trace_parent FROM ${pg.escapeIdentifier(cluster!.schema)}.inbox WHERE id = $1`,
+        `SELECT trace_parent FROM ${pg.escapeIdentifier(cluster.schema)}.inbox WHERE id = $1`,
         [executionId],
       );
       expect(rows[0]?.trace_parent).toBe(TRACEPARENT);

@@ -3,21 +3,12 @@
  * and announced on `P.events.rejected` with its reason; none holds up the consumer.
  */
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RejectedInput } from '../../../src/host/events.js';
 import type { NatsNames } from '../../../src/transport/nats/names.js';
-import {
-  eventually,
-  type NatsTestClient,
-  natsConfig,
-  natsTestClient,
-  uniquePrefix,
-  waitForNatsExecution,
-} from '../../support/nats.js';
+import { eventually, waitForNatsExecution } from '../../support/nats.js';
+import { capturingLogger, natsClusterPerTest } from '../../support/natsCluster.js';
 import { gateGraph, recordingAgents, startBody, stepsGraph } from '../../support/testGraphs.js';
-import { startCluster, type TestCluster } from '../../support/worker.js';
 
 interface Refusal {
   kind: string;
@@ -190,35 +181,16 @@ function refusals(names: NatsNames, suspended: string, completed: string): ((n: 
 }
 
 describe('refused NATS inputs', () => {
-  let cluster: TestCluster | undefined;
-  let client: NatsTestClient | undefined;
-  afterEach(async () => {
-    await cluster?.cleanup();
-    await client?.cleanup();
-    cluster = undefined;
-    client = undefined;
-  });
+  const startNats = natsClusterPerTest();
 
   it('100 malformed or refused messages of every kind are each terminated once and announced, and valid ones interleaved complete', async () => {
-    const prefix = uniquePrefix();
-    const logged: { msg: string; messageId?: string; reason?: string }[] = [];
-    const logger = pino(
-      { level: 'info' },
-      new Writable({
-        write(chunk, _encoding, done) {
-          for (const line of String(chunk).split('\n').filter(Boolean)) logged.push(JSON.parse(line));
-          done();
-        },
-      }),
-    );
+    const { logger, lines } = capturingLogger();
+    const logged = lines as { msg: string; messageId?: string; reason?: string }[];
     const graceMs = 8000;
     const runs: { key: string; executionId: string }[] = [];
-    // first: its cleanup deletes the streams even when the workers fail to start
-    client = await natsTestClient(prefix);
-    cluster = await startCluster(2, {
+    const { client, cluster } = await startNats(2, {
       graphs: [gateGraph(), stepsGraph('steps', 2)],
       agents: recordingAgents(['before', 'after', 'step1', 'step2'], runs),
-      config: natsConfig(prefix),
       nats: { unknownExecutionGraceMs: graceMs },
       logger,
     });
@@ -257,7 +229,7 @@ describe('refused NATS inputs', () => {
     const notices = await eventually(
       'every refusal announced',
       async () => {
-        const found = await client!.rejected();
+        const found = await client.rejected();
         return found.length >= 100 ? found : undefined;
       },
       graceMs + 30_000,
@@ -265,7 +237,7 @@ describe('refused NATS inputs', () => {
     );
     // nothing is left in the consumer or the (work-queue) stream: nothing is retried for ever
     await eventually('the consumer holds nothing', async () => {
-      const info = await client!.jsm.consumers.info(names.inboxStream, names.consumer);
+      const info = await client.jsm.consumers.info(names.inboxStream, names.consumer);
       return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
     });
     expect((await client.jsm.streams.info(names.inboxStream)).state.messages).toBe(0);
