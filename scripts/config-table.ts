@@ -1,5 +1,5 @@
 /** Prints the configuration table of docs/operations.md from the zod schema: defaults are written once. */
-import { describeConfig } from '../src/config.js';
+import { describeConfig } from '../src/configTable.js';
 
 export function configTable(): string {
   const rows = describeConfig().map((r) => `| \`${r.key}\` | \`${r.default}\` | ${r.description} |`);

@@ -5,84 +5,27 @@
  * naming a key path with `__` (`AgentHost__MaxConcurrentExecutions=4`), and the shorthands `DATABASE_URL`,
  * `NATS_URL`, `LOG_LEVEL`. Nothing here reads the environment at import time: {@link loadConfig} takes it.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { hasAnyApiToken, resolveApiTokens } from './apiTokens.js';
 import { ConfigError } from './configError.js';
-import { canonicalHostName, canonicalOrigin } from './transport/http/hostNames.js';
+import { fromEnvironment, type JsonObject, merge, readJsonFile, reportUnknownKeys } from './configSources.js';
+import {
+  booleanish,
+  hostName,
+  nonNegativeInt,
+  nullableString,
+  origin,
+  positiveInt,
+  stringList,
+  timeSpan,
+} from './configValues.js';
 
 export { ConfigError } from './configError.js';
+export { parseTimeSpan } from './configValues.js';
 
-/** `hh:mm:ss` or `d.hh:mm:ss` (the .NET TimeSpan form of the original worker) → milliseconds. */
-export function parseTimeSpan(text: string): number {
-  const match = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?$/.exec(text.trim());
-  if (!match) throw new Error(`"${text}" is not a duration of the form hh:mm:ss`);
-  const [, days, hours, minutes, seconds, fraction] = match;
-  if (Number(minutes) > 59 || Number(seconds) > 59)
-    throw new Error(`"${text}" has minutes or seconds above 59`);
-  const ms = fraction ? Number(fraction.padEnd(3, '0')) : 0;
-  return (
-    ((Number(days ?? 0) * 24 + Number(hours)) * 3600 + Number(minutes) * 60 + Number(seconds)) * 1000 + ms
-  );
-}
-
-const timeSpan = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return parseTimeSpan(text);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  })
-  .refine((ms) => ms > 0, 'must be longer than zero');
-
-const positiveInt = z.coerce.number().int().positive();
-const nonNegativeInt = z.coerce.number().int().nonnegative();
-const booleanish = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
-const nullableString = z
-  .string()
-  .nullable()
-  .transform((v) => (v === '' ? null : v));
-
-/**
- * A list of strings. In appsettings.json a JSON array; in the environment either one variable per item
- * (`Http__AllowedOrigins__0`, `…__1`: see {@link fromEnvironment}) or one variable holding a JSON array
- * (`Http__AllowedOrigins='["https://a.example"]'`), read here; an empty variable is an empty list.
- */
-function stringList(item: z.ZodType<string, string>) {
-  return z.preprocess(
-    (value) => {
-      if (typeof value !== 'string') return value;
-      if (value.trim() === '') return [];
-      try {
-        return JSON.parse(value) as unknown;
-      } catch {
-        return value; // refused below, naming the key
-      }
-    },
-    z.array(item, { error: 'must be a list: a JSON array, or one variable per item (Key__0, Key__1…)' }),
-  );
-}
-
-const origin = z.string().transform((text, ctx) => {
-  const canonical = canonicalOrigin(text);
-  if (canonical !== undefined) return canonical;
-  ctx.addIssue({ code: 'custom', message: `"${text}" is not an origin (http[s]://host[:port])` });
-  return z.NEVER;
-});
-
-const hostName = z.string().transform((text, ctx) => {
-  const canonical = canonicalHostName(text);
-  if (canonical !== undefined) return canonical;
-  ctx.addIssue({ code: 'custom', message: `"${text}" is not a host name (no scheme, no port)` });
-  return z.NEVER;
-});
-
-const tenantSchema = z
+export const tenantSchema = z
   .object({
     AutoImplementAfterPlanApproval: booleanish
       .default(true)
@@ -324,134 +267,6 @@ export interface LoadConfigOptions {
 }
 
 export type DeepPartial<T> = T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
-
-function readJsonFile(file: string): JsonObject {
-  if (!existsSync(file)) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new ConfigError(path.basename(file), `is not valid JSON (${(error as Error).message})`);
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ConfigError(path.basename(file), 'must hold a JSON object');
-  }
-  return parsed as JsonObject;
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return !!value && typeof value === 'object' && !Array.isArray(value);
-}
-
-function merge(target: JsonObject, source: JsonObject): JsonObject {
-  for (const [key, value] of Object.entries(source)) {
-    const existing = target[key];
-    target[key] = isObject(existing) && isObject(value) ? merge({ ...existing }, value) : value;
-  }
-  return target;
-}
-
-/** Finds the schema's spelling of a key case-insensitively, as .NET configuration does. */
-function canonicalKey(shape: Record<string, unknown> | undefined, key: string): string {
-  if (!shape) return key;
-  return Object.keys(shape).find((k) => k.toLowerCase() === key.toLowerCase()) ?? key;
-}
-
-function shapeOf(schema: unknown): Record<string, unknown> | undefined {
-  let current = schema as { def?: { type?: string; innerType?: unknown; shape?: Record<string, unknown> } };
-  // unwrap .default() / .optional() wrappers down to the object
-  for (let i = 0; i < 5 && current?.def && current.def.type !== 'object'; i++) {
-    current = current.def.innerType as typeof current;
-  }
-  return current?.def?.type === 'object' ? current.def.shape : undefined;
-}
-
-/** True when `schema` (under its default/optional wrappers and preprocessing) is an array. */
-function isArraySchema(schema: unknown): boolean {
-  let current = schema as { def?: { type?: string; innerType?: unknown; out?: unknown } } | undefined;
-  for (let i = 0; i < 6 && current?.def; i++) {
-    if (current.def.type === 'array') return true;
-    current = (current.def.type === 'pipe' ? current.def.out : current.def.innerType) as typeof current;
-  }
-  return false;
-}
-
-/**
- * The configuration the environment names: `Section__Key=value`, case-insensitive. A list key takes its items
- * as `Key__0`, `Key__1`… (ordered by index, gaps closed, as .NET configuration binds them) or, as one variable,
- * a JSON array (parsed by the key's schema, see {@link stringList}).
- */
-function fromEnvironment(env: NodeJS.ProcessEnv): JsonObject {
-  const result: JsonObject = {};
-  /** list items by index, turned into arrays once every variable is read */
-  const lists: { parent: JsonObject; key: string; items: Map<number, string> }[] = [];
-  const set = (keyPath: string[], value: string) => {
-    let node = result;
-    let shape: Record<string, unknown> | undefined = configSchema.shape;
-    const inTenants = canonicalKey(configSchema.shape, keyPath[0] ?? '') === 'Tenants';
-    for (let index = 0; index < keyPath.length; index++) {
-      const key = canonicalKey(shape, keyPath[index] ?? '');
-      const child: unknown = shape?.[key];
-      if (index === keyPath.length - 1) {
-        node[key] = value;
-        return;
-      }
-      const item = keyPath[index + 1] ?? '';
-      if (index === keyPath.length - 2 && isArraySchema(child) && /^\d{1,6}$/.test(item)) {
-        let list = lists.find((l) => l.parent === node && l.key === key);
-        if (!list) {
-          list = { parent: node, key, items: new Map() };
-          lists.push(list);
-        }
-        list.items.set(Number(item), value);
-        return;
-      }
-      // Below Tenants the tenant id is kept as written; the keys under it are a tenant's settings.
-      shape = inTenants && index === 1 ? tenantSchema.shape : shapeOf(child);
-      if (!isObject(node[key])) node[key] = {};
-      node = node[key] as JsonObject;
-    }
-  };
-  for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || !name.includes('__')) continue;
-    const keyPath = name.split('__');
-    const top = canonicalKey(configSchema.shape, keyPath[0] ?? '');
-    if (top in configSchema.shape) set(keyPath, value);
-  }
-  for (const { parent, key, items } of lists) {
-    parent[key] = [...items.entries()].sort(([a], [b]) => a - b).map(([, value]) => value);
-  }
-  if (env.DATABASE_URL) set(['Database', 'Url'], env.DATABASE_URL);
-  if (env.NATS_URL) set(['Nats', 'Url'], env.NATS_URL);
-  if (env.LOG_LEVEL) set(['Logging', 'Level'], env.LOG_LEVEL);
-  return result;
-}
-
-function reportUnknownKeys(
-  raw: JsonObject,
-  shape: Record<string, unknown>,
-  prefix: string,
-  report: (k: string) => void,
-) {
-  for (const [key, value] of Object.entries(raw)) {
-    if (prefix === '' && key === 'Tenants') {
-      for (const [tenantId, settings] of Object.entries(isObject(value) ? value : {})) {
-        if (isObject(settings))
-          reportUnknownKeys(settings, tenantSchema.shape, `Tenants.${tenantId}.`, report);
-      }
-      continue;
-    }
-    const child = shape[key];
-    if (child === undefined) report(prefix + key);
-    else {
-      const childShape = shapeOf(child);
-      if (childShape && isObject(value)) reportUnknownKeys(value, childShape, `${prefix + key}.`, report);
-    }
-  }
-}
-
 /** Reads, merges and validates the configuration; throws {@link ConfigError} naming the first bad key. */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const directory = options.directory ?? process.cwd();
@@ -459,9 +274,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const raw: JsonObject = {};
   merge(raw, readJsonFile(path.join(directory, 'appsettings.json')));
   if (env.NODE_ENV) merge(raw, readJsonFile(path.join(directory, `appsettings.${env.NODE_ENV}.json`)));
-  merge(raw, fromEnvironment(env));
+  merge(raw, fromEnvironment(env, { root: configSchema.shape, tenant: tenantSchema.shape }));
   if (options.overrides) merge(raw, options.overrides as JsonObject);
-  reportUnknownKeys(raw, configSchema.shape, '', options.onUnknownKey ?? (() => {}));
+  reportUnknownKeys(raw, configSchema.shape, '', options.onUnknownKey ?? (() => {}), tenantSchema.shape);
   return parseConfig(raw);
 }
 
@@ -519,57 +334,4 @@ export function tenantSettings(config: Config, tenantId: string) {
     AutoImplementAfterPlanApproval:
       own.AutoImplementAfterPlanApproval ?? base.AutoImplementAfterPlanApproval ?? true,
   };
-}
-
-/** The default as written (before transforms): `"00:15:00"`, not 900000. */
-function defaultOf(schema: unknown): unknown {
-  let current = schema as {
-    def?: { type?: string; defaultValue?: unknown; innerType?: unknown; in?: unknown };
-  };
-  for (let i = 0; i < 6 && current?.def; i++) {
-    const { def } = current;
-    if ((def.type === 'default' || def.type === 'prefault') && 'defaultValue' in def) {
-      const value = def.defaultValue;
-      return typeof value === 'function' ? (value as () => unknown)() : value;
-    }
-    current = (def.innerType ?? def.in) as typeof current;
-  }
-  return undefined;
-}
-
-/** Rows of the configuration table in docs/operations.md, printed from the schema: defaults written once. */
-export function describeConfig(): { key: string; default: string; description: string }[] {
-  const rows: { key: string; default: string; description: string }[] = [];
-  for (const [section, sectionSchema] of Object.entries(configSchema.shape)) {
-    const shape = shapeOf(sectionSchema);
-    if (!shape) continue;
-    for (const [key, schema] of Object.entries(shape)) {
-      const description = (schema as { description?: string }).description ?? '';
-      rows.push({
-        key: `${section}.${key}`,
-        default: JSON.stringify(defaultOf(schema) ?? null),
-        description,
-      });
-    }
-  }
-  rows.push(
-    {
-      key: 'Tenants.<tenantId>.AutoImplementAfterPlanApproval',
-      default: 'true',
-      description:
-        'false: the implementation graph ends in its final state `skipped`; Tenants.default applies to all',
-    },
-    {
-      key: 'Tenants.<tenantId>.ApiToken',
-      default: 'null',
-      description:
-        'Bearer token of this tenant: it sees and acts on this tenant’s executions only; never inherited from Tenants.default, and distinct from every other token',
-    },
-    {
-      key: 'Tenants.<tenantId>.ApiTokenFile',
-      default: 'null',
-      description: 'path of a file holding Tenants.<tenantId>.ApiToken (its trailing newline ignored)',
-    },
-  );
-  return rows;
 }
