@@ -13,6 +13,19 @@ export interface ConnectionOptions {
   token?: string;
 }
 
+/**
+ * A command about one execution, `<name> <executionId>`, that talks to a worker: its options come after the
+ * caller's own, then `--url` and `--token` ({@link addConnectionOptions}) and whatever else it adds.
+ */
+export function executionCommand(
+  program: Command,
+  name: string,
+  description: string,
+  about: string,
+): Command {
+  return program.command(name).description(description).argument('<executionId>', about);
+}
+
 /** Adds `--url` and `--token` (docs/api.md); their environment fallbacks are read when the command runs. */
 export function addConnectionOptions(command: Command): Command {
   return command

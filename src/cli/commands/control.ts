@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
 import { addNatsOptions, type NatsCliOptions, natsTargetOf, publishFromCli } from '../natsTarget.js';
-import { addConnectionOptions, clientFor } from '../options.js';
+import { addConnectionOptions, clientFor, executionCommand } from '../options.js';
 
 interface ControlOptions extends NatsCliOptions {
   tenant: string;
@@ -12,10 +12,12 @@ interface ControlOptions extends NatsCliOptions {
 }
 
 export function registerCancelCommand(program: Command, io: CliIo): Command {
-  const command = program
-    .command('cancel')
-    .description('cancel an execution that has not ended')
-    .argument('<executionId>', 'the execution to cancel')
+  const command = executionCommand(
+    program,
+    'cancel',
+    'cancel an execution that has not ended',
+    'the execution to cancel',
+  )
     .requiredOption('--tenant <id>', 'tenant the execution belongs to')
     .option('--reason <text>', 'why (recorded with the cancellation)');
   addConnectionOptions(command);
@@ -40,11 +42,12 @@ export function registerCancelCommand(program: Command, io: CliIo): Command {
 }
 
 export function registerRetryCommand(program: Command, io: CliIo): Command {
-  const command = program
-    .command('retry')
-    .description('retry a failed execution from its last valid checkpoint, attempts reset (operator)')
-    .argument('<executionId>', 'the failed execution')
-    .requiredOption('--tenant <id>', 'tenant the execution belongs to');
+  const command = executionCommand(
+    program,
+    'retry',
+    'retry a failed execution from its last valid checkpoint, attempts reset (operator)',
+    'the failed execution',
+  ).requiredOption('--tenant <id>', 'tenant the execution belongs to');
   addConnectionOptions(command);
   return command.action(async (executionId: string, options: ControlOptions) => {
     const answer = await clientFor(options, io).retry(executionId, { tenantId: options.tenant });

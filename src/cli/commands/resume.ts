@@ -5,7 +5,7 @@ import { type ResumeType, resumeTypes } from '../../machines/events.js';
 import { CliUsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { addNatsOptions, type NatsCliOptions, natsTargetOf, publishFromCli } from '../natsTarget.js';
-import { addConnectionOptions, clientFor, jsonStringMap } from '../options.js';
+import { addConnectionOptions, clientFor, executionCommand, jsonStringMap } from '../options.js';
 
 interface ResumeOptions extends NatsCliOptions {
   tenant: string;
@@ -64,10 +64,12 @@ export function resumeRequestOf(
 }
 
 export function registerResumeCommand(program: Command, io: CliIo): Command {
-  const command = program
-    .command('resume')
-    .description('send a resume event: answers, or a plan approval or rejection')
-    .argument('<executionId>', 'the execution to resume')
+  const command = executionCommand(
+    program,
+    'resume',
+    'send a resume event: answers, or a plan approval or rejection',
+    'the execution to resume',
+  )
     .addArgument(new Argument('<type>', 'what happened').choices(resumeTypes))
     .requiredOption('--tenant <id>', 'tenant the execution belongs to')
     .option('--event-id <id>', 'idempotency key of this event (default: a new UUID)')

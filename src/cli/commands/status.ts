@@ -4,14 +4,13 @@ import type { ListQuery } from '../../host/service.js';
 import { executionStatuses } from '../../persistence/schema.js';
 import { formatExecution, formatExecutionList } from '../format.js';
 import type { CliIo } from '../io.js';
-import { addConnectionOptions, clientFor, integerIn } from '../options.js';
+import { addConnectionOptions, clientFor, executionCommand, integerIn } from '../options.js';
 
 export function registerStatusCommand(program: Command, io: CliIo): Command {
-  const command = program
-    .command('status')
-    .description('show one execution')
-    .argument('<executionId>', 'the execution')
-    .option('--json', 'print the API’s JSON instead of a summary');
+  const command = executionCommand(program, 'status', 'show one execution', 'the execution').option(
+    '--json',
+    'print the API’s JSON instead of a summary',
+  );
   addConnectionOptions(command);
   return command.action(
     async (executionId: string, options: { json?: boolean; url?: string; token?: string }) => {
