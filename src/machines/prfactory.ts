@@ -8,17 +8,15 @@
  * `src/machines/v1/prfactory.ts` and its checkpoints are migrated by `migrations[1]`.
  */
 import { assign, setup } from 'xstate';
-import type { WorkflowInput } from './domain.js';
-import type { ResumeEvent } from './events.js';
 import {
   type AgentErrorParams,
   agentErrorUpdate,
   agentFailedState,
-  type GraphTag,
+  graphTypes,
   rejectedTooOftenState,
   skippedState,
 } from './fragments/common.js';
-import { type WorkflowContext, workflowContext } from './fragments/context.js';
+import { workflowContext } from './fragments/context.js';
 import {
   implementationActors,
   implementationGuards,
@@ -30,12 +28,7 @@ import { standardGraph } from './graph.js';
 import { planningV1ToV2 } from './migrations.js';
 
 export const prfactorySetup = setup({
-  types: {
-    context: {} as WorkflowContext,
-    events: {} as ResumeEvent,
-    input: {} as WorkflowInput,
-    tags: {} as GraphTag,
-  },
+  types: graphTypes,
   actors: { ...refinementActors, ...planningActors, ...implementationActors },
   actions: { recordAgentError: assign((_, params: AgentErrorParams) => agentErrorUpdate(params)) },
   guards: { ...refinementGuards, ...planningGuards, ...implementationGuards },

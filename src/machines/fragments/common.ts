@@ -6,7 +6,8 @@
 import type { ErrorActorEvent } from 'xstate';
 import { errorMessage } from '../../errorMessage.js';
 import type { AgentKey } from '../agent-io.js';
-import { AGENT_ERROR_TAG, FAILED_TAG, type WAITING_TAG } from '../events.js';
+import type { WorkflowInput } from '../domain.js';
+import { AGENT_ERROR_TAG, FAILED_TAG, type ResumeEvent, type WAITING_TAG } from '../events.js';
 import type { WorkflowContext } from './context.js';
 
 export type GraphTag = typeof WAITING_TAG | typeof FAILED_TAG | typeof AGENT_ERROR_TAG;
@@ -28,6 +29,14 @@ export function agentErrorMessage(error: unknown): string {
 export function ticketOf(c: WorkflowContext): Pick<WorkflowContext, 'executionId' | 'tenantId' | 'ticket'> {
   return { executionId: c.executionId, tenantId: c.tenantId, ticket: c.ticket };
 }
+
+/** The types every graph's `setup` declares: one context shape for all, the resume events, the input, the tags. */
+export const graphTypes = {
+  context: {} as WorkflowContext,
+  events: {} as ResumeEvent,
+  input: {} as WorkflowInput,
+  tags: {} as GraphTag,
+};
 
 export const AGENT_FAILED = '#agentFailed';
 export const REJECTED_TOO_OFTEN = '#rejectedTooOften';

@@ -5,17 +5,15 @@
  */
 import { assign, setup } from 'xstate';
 import { slot } from '../agent-io.js';
-import type { WorkflowInput } from '../domain.js';
-import type { ResumeEvent } from '../events.js';
 import {
   type AgentErrorParams,
   agentErrorUpdate,
-  type GraphTag,
+  graphTypes,
   onAgentError,
   SKIPPED,
   ticketOf,
 } from './common.js';
-import { planToImplement, type WorkflowContext } from './context.js';
+import { planToImplement } from './context.js';
 
 export const implementationActors = {
   checkPolicy: slot('checkPolicy'),
@@ -30,12 +28,7 @@ export const implementationGuards = {
 };
 
 export const implementationSetup = setup({
-  types: {
-    context: {} as WorkflowContext,
-    events: {} as ResumeEvent,
-    input: {} as WorkflowInput,
-    tags: {} as GraphTag,
-  },
+  types: graphTypes,
   actors: implementationActors,
   actions: { recordAgentError: assign((_, params: AgentErrorParams) => agentErrorUpdate(params)) },
   guards: implementationGuards,

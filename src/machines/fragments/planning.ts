@@ -11,14 +11,13 @@
  */
 import { assign, setup } from 'xstate';
 import { type Rejection, slot } from '../agent-io.js';
-import type { WorkflowInput } from '../domain.js';
-import { type ResumeEvent, WAITING_TAG } from '../events.js';
+import { WAITING_TAG } from '../events.js';
 import { waitMeta } from '../waits.js';
 import {
   type AgentErrorParams,
   agentErrorUpdate,
   clip,
-  type GraphTag,
+  graphTypes,
   onAgentError,
   REJECTED_TOO_OFTEN,
   ticketOf,
@@ -45,12 +44,7 @@ export const planningGuards = {
 };
 
 export const planningSetup = setup({
-  types: {
-    context: {} as WorkflowContext,
-    events: {} as ResumeEvent,
-    input: {} as WorkflowInput,
-    tags: {} as GraphTag,
-  },
+  types: graphTypes,
   actors: planningActors,
   actions: { recordAgentError: assign((_, params: AgentErrorParams) => agentErrorUpdate(params)) },
   guards: planningGuards,

@@ -4,11 +4,9 @@
  */
 import { assign, setup } from 'xstate';
 import { slot } from '../agent-io.js';
-import type { WorkflowInput } from '../domain.js';
-import { type ResumeEvent, WAITING_TAG } from '../events.js';
+import { WAITING_TAG } from '../events.js';
 import { waitMeta } from '../waits.js';
-import { type AgentErrorParams, agentErrorUpdate, type GraphTag, onAgentError, ticketOf } from './common.js';
-import type { WorkflowContext } from './context.js';
+import { type AgentErrorParams, agentErrorUpdate, graphTypes, onAgentError, ticketOf } from './common.js';
 
 export const refinementActors = {
   cloneRepository: slot('cloneRepository'),
@@ -25,12 +23,7 @@ export const refinementGuards = {
 };
 
 export const refinementSetup = setup({
-  types: {
-    context: {} as WorkflowContext,
-    events: {} as ResumeEvent,
-    input: {} as WorkflowInput,
-    tags: {} as GraphTag,
-  },
+  types: graphTypes,
   actors: refinementActors,
   actions: { recordAgentError: assign((_, params: AgentErrorParams) => agentErrorUpdate(params)) },
   guards: refinementGuards,
