@@ -4,13 +4,18 @@
  */
 import type { AgentInput, AgentKey, AgentOutput, StepInput } from '../machines/agent-io.js';
 import type { AgentFn } from './agent.js';
-import type { TicketRef } from './ports.js';
+import type { StepCall, TicketRef } from './ports.js';
 
 /** The agent of key `K`, typed by the machines' contract (src/machines/agent-io.ts). */
 export type Agent<K extends AgentKey> = AgentFn<AgentInput<K>, AgentOutput<K>>;
 
 export function ticketRef(input: StepInput): TicketRef {
   return { tenantId: input.tenantId, executionId: input.executionId, ticket: input.ticket };
+}
+
+/** The call of `step` made for `input`'s execution. */
+export function stepCall(input: StepInput, step: AgentKey): StepCall {
+  return { tenantId: input.tenantId, executionId: input.executionId, step };
 }
 
 /** Cuts a model's text to `max` characters, saying so, so a runaway answer cannot bloat the checkpoint. */

@@ -4,7 +4,8 @@
  */
 import { posix } from 'node:path';
 import { idempotencyKey } from './agent.js';
-import { type Agent, clip, LIMITS, oneLine, ticketRef } from './common.js';
+import { type Agent, clip, LIMITS, oneLine, stepCall, ticketRef } from './common.js';
+import { repositoryContext } from './repositoryContext.js';
 
 export const checkPolicy: Agent<'checkPolicy'> = async (input, { ports, signal }) => {
   signal.throwIfAborted();
@@ -34,10 +35,11 @@ export const implement: Agent<'implement'> = async (input, { ports, signal, log 
     input.baseCommit ?? (await ports.git.prepare(input.executionId, input.repository, signal)).baseCommit;
   // Always from the base, never from the pushed branch: a re-run then proposes the same change, not one on top.
   const workspace = await ports.git.checkout(input.executionId, input.repository, { baseCommit }, signal);
-  const files = await ports.git.listFiles(workspace);
+  const repository = await repositoryContext(ports.git, workspace, input.ticket, signal);
   signal.throwIfAborted();
   const change = await ports.llm.implement(
-    { ticket: input.ticket, plan: input.plan, files: files.slice(0, LIMITS.listedFiles) },
+    stepCall(input, 'implement'),
+    { ticket: input.ticket, plan: input.plan, repository },
     signal,
   );
   const paths = Object.keys(change.files);

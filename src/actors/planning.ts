@@ -4,11 +4,12 @@
  * a new comment while a re-run of the same round finds the first one.
  */
 import { idempotencyKey } from './agent.js';
-import { type Agent, clip, LIMITS, ticketRef } from './common.js';
+import { type Agent, clip, LIMITS, stepCall, ticketRef } from './common.js';
 
 export const generatePlan: Agent<'generatePlan'> = async (input, { ports, signal }) => {
   signal.throwIfAborted();
   const { markdown } = await ports.llm.generatePlan(
+    stepCall(input, 'generatePlan'),
     {
       ticket: input.ticket,
       description: input.description,
@@ -22,9 +23,8 @@ export const generatePlan: Agent<'generatePlan'> = async (input, { ports, signal
 };
 
 /**
- * What the review checks in a draft, as notes for the person who approves it. A structural review, without a
- * model: the LLM port has no review call yet, and a deterministic check already catches the drafts nobody
- * should be asked to approve (no heading, no steps). Pure, so a re-run gives the same notes.
+ * The floor of every review: a structural check that catches the drafts nobody should be asked to approve (no
+ * heading, no steps). Pure, so a re-run gives the same notes.
  */
 export function reviewNotes(markdown: string): string[] {
   const notes: string[] = [];
@@ -34,12 +34,21 @@ export function reviewNotes(markdown: string): string[] {
   return notes;
 }
 
-/** planning version 2: checks the draft; the reviewed plan is the draft with the review's notes, if any. */
-export const reviewPlan: Agent<'reviewPlan'> = async (input, { signal, log }) => {
+/**
+ * planning version 2: reviews the draft — the structural check, then the model's review — and shows the notes
+ * with the plan for approval. It never rejects a plan itself, and it does not count towards the rejections.
+ */
+export const reviewPlan: Agent<'reviewPlan'> = async (input, { ports, signal, log }) => {
   signal.throwIfAborted();
   const draft = input.markdown.trim();
   if (draft === '') throw new Error('the draft plan is empty');
-  const notes = reviewNotes(draft);
+  const review = await ports.llm.reviewPlan(
+    stepCall(input, 'reviewPlan'),
+    { ticket: input.ticket, description: input.ticket.description, plan: draft },
+    signal,
+  );
+  const modelNotes = review.notes.map((n) => clip(n.trim(), LIMITS.questionText)).filter((n) => n !== '');
+  const notes = [...reviewNotes(draft), ...modelNotes].slice(0, LIMITS.questions);
   if (notes.length > 0) log.info({ round: input.round, notes }, 'plan review noted problems');
   const markdown =
     notes.length === 0 ? draft : [draft, '', '## Review notes', '', ...notes.map((n) => `- ${n}`)].join('\n');

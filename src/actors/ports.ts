@@ -9,6 +9,28 @@
  */
 import type { Plan, PullRequest, Question, Repository, Ticket } from '../machines/domain.js';
 
+/**
+ * Which step of which execution a call is made for: a tenant's provider is chosen by it, and the call's usage is
+ * recorded against it (`GET /v1/executions/:id` shows usage per step).
+ */
+export interface StepCall {
+  tenantId: string;
+  executionId: string;
+  /** the agent's key: `analyseCodebase`, `generatePlan`, … */
+  step: string;
+}
+
+/**
+ * The repository as a model sees it: the file tree, the README and the files most relevant to the ticket, most
+ * relevant first, with their text. The agent gathers generously; the adapter keeps what fits its tenant's
+ * `Llm.ContextTokens`, from the front.
+ */
+export interface RepositoryContext {
+  files: { path: string; bytes: number }[];
+  readme?: string;
+  relevant: { path: string; text: string }[];
+}
+
 export interface TicketRef {
   tenantId: string;
   executionId: string;
@@ -63,28 +85,48 @@ export interface GitPort {
   ): Promise<{ commit: string; branch: string }>;
 }
 
-/** The language model: `offline` (deterministic, says so in all it writes) or a real provider by configuration. */
+/**
+ * The language model: `offline` (deterministic, says so in all it writes) or a real provider chosen per tenant by
+ * configuration. Every call names its step (`call`); failures are the step failures of failures.ts.
+ */
 export interface LlmPort {
   readonly name: string;
   analyseCodebase(
-    req: { ticket: Ticket; files: { path: string; bytes: number }[]; readme?: string },
+    call: StepCall,
+    req: { ticket: Ticket; repository: RepositoryContext },
     signal: AbortSignal,
   ): Promise<{ summary: string }>;
   generateQuestions(
+    call: StepCall,
     req: { ticket: Ticket; analysis: string },
     signal: AbortSignal,
   ): Promise<{ questions: Question[] }>;
   refineDescription(
+    call: StepCall,
     req: { ticket: Ticket; analysis: string; questions: Question[]; answers: Record<string, string> },
     signal: AbortSignal,
   ): Promise<{ description: string }>;
   generatePlan(
-    req: { ticket: Ticket; description: string; round: number; rejections: { by: string; reason: string }[] },
+    call: StepCall,
+    req: {
+      ticket: Ticket;
+      description: string;
+      round: number;
+      rejections: { by: string; reason: string }[];
+      repository?: RepositoryContext;
+    },
     signal: AbortSignal,
   ): Promise<{ markdown: string }>;
-  /** the code change implementing the plan, as whole files (path → new content) */
+  /** notes on a draft plan for the person who approves it (empty: nothing to note); it never rejects a plan */
+  reviewPlan(
+    call: StepCall,
+    req: { ticket: Ticket; description: string; plan: string },
+    signal: AbortSignal,
+  ): Promise<{ notes: string[] }>;
+  /** the code change implementing the plan, as whole files (path → new content): the `llm-files` coding agent */
   implement(
-    req: { ticket: Ticket; plan: string; files: { path: string; bytes: number }[] },
+    call: StepCall,
+    req: { ticket: Ticket; plan: string; repository: RepositoryContext },
     signal: AbortSignal,
   ): Promise<{ files: Record<string, string>; summary: string }>;
 }

@@ -5,7 +5,8 @@
  */
 import type { Question } from '../machines/domain.js';
 import { idempotencyKey } from './agent.js';
-import { type Agent, clip, LIMITS, ticketRef } from './common.js';
+import { type Agent, clip, LIMITS, stepCall, ticketRef } from './common.js';
+import { repositoryContext } from './repositoryContext.js';
 
 export const cloneRepository: Agent<'cloneRepository'> = async (input, { ports, signal, log }) => {
   signal.throwIfAborted();
@@ -13,8 +14,6 @@ export const cloneRepository: Agent<'cloneRepository'> = async (input, { ports, 
   log.info({ baseCommit }, 'repository prepared');
   return { baseCommit };
 };
-
-const README = /^readme(\.(md|markdown|txt|rst|adoc))?$/i;
 
 export const analyseCodebase: Agent<'analyseCodebase'> = async (input, { ports, signal }) => {
   signal.throwIfAborted();
@@ -25,14 +24,11 @@ export const analyseCodebase: Agent<'analyseCodebase'> = async (input, { ports, 
     { baseCommit: input.baseCommit },
     signal,
   );
-  const files = await ports.git.listFiles(workspace);
-  const readmeFile = files.find((f) => README.test(f.path));
-  const readme = readmeFile
-    ? clip(await ports.git.readFile(workspace, readmeFile.path), LIMITS.readme)
-    : undefined;
+  const repository = await repositoryContext(ports.git, workspace, input.ticket, signal);
   signal.throwIfAborted();
   const { summary } = await ports.llm.analyseCodebase(
-    { ticket: input.ticket, files: files.slice(0, LIMITS.listedFiles), readme },
+    stepCall(input, 'analyseCodebase'),
+    { ticket: input.ticket, repository },
     signal,
   );
   return { summary: clip(summary, LIMITS.analysis) };
@@ -58,6 +54,7 @@ export function normaliseQuestions(questions: readonly Question[]): Question[] {
 export const generateQuestions: Agent<'generateQuestions'> = async (input, { ports, signal }) => {
   signal.throwIfAborted();
   const { questions } = await ports.llm.generateQuestions(
+    stepCall(input, 'generateQuestions'),
     { ticket: input.ticket, analysis: input.analysis },
     signal,
   );
@@ -89,6 +86,7 @@ export const postQuestions: Agent<'postQuestions'> = async (input, { ports, sign
 export const processAnswers: Agent<'processAnswers'> = async (input, { ports, signal }) => {
   signal.throwIfAborted();
   const { description } = await ports.llm.refineDescription(
+    stepCall(input, 'processAnswers'),
     { ticket: input.ticket, analysis: input.analysis, questions: input.questions, answers: input.answers },
     signal,
   );

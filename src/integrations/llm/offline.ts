@@ -35,8 +35,9 @@ export function createOfflineLlm(): LlmPort {
   return {
     name: 'offline',
 
-    async analyseCodebase({ ticket, files, readme }, signal) {
+    async analyseCodebase(_call, { ticket, repository }, signal) {
       throwIfAborted(signal);
+      const { files, readme } = repository;
       const bytes = files.reduce((sum, file) => sum + file.bytes, 0);
       const topLevel = [...new Set(files.map((file) => file.path.split('/')[0] ?? file.path))]
         .sort()
@@ -59,7 +60,7 @@ export function createOfflineLlm(): LlmPort {
       return { summary };
     },
 
-    async generateQuestions({ ticket }, signal) {
+    async generateQuestions(_call, { ticket }, signal) {
       throwIfAborted(signal);
       const subject = titleOf(ticket);
       const questions = [
@@ -79,7 +80,7 @@ export function createOfflineLlm(): LlmPort {
       return { questions };
     },
 
-    async refineDescription({ ticket, questions, answers }, signal) {
+    async refineDescription(_call, { ticket, questions, answers }, signal) {
       throwIfAborted(signal);
       const answered = questions.map(
         (question) =>
@@ -96,7 +97,7 @@ export function createOfflineLlm(): LlmPort {
       return { description };
     },
 
-    async generatePlan({ ticket, description, round, rejections }, signal) {
+    async generatePlan(_call, { ticket, description, round, rejections }, signal) {
       throwIfAborted(signal);
       const firstLine = description
         .split('\n')
@@ -121,8 +122,15 @@ export function createOfflineLlm(): LlmPort {
       return { markdown };
     },
 
-    async implement({ ticket, plan, files }, signal) {
+    async reviewPlan(_call, _req, signal) {
       throwIfAborted(signal);
+      // The stand-in reads nothing: the structural check of the planning step is the whole review.
+      return { notes: [] };
+    },
+
+    async implement(_call, { ticket, plan, repository }, signal) {
+      throwIfAborted(signal);
+      const { files } = repository;
       const file = `docs/prfactory/${ticketFileName(ticket)}.md`;
       const summary = text(
         `Added ${file} with the approved plan of ${titleOf(ticket)}; no other file changed.`,

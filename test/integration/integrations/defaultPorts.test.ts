@@ -69,10 +69,15 @@ describe('default ports', () => {
       expect(workspace.dir).toBe(path.join(workspacesDir, executionId));
       const files = await ports.git.listFiles(workspace);
       const { markdown } = await ports.llm.generatePlan(
+        { tenantId: 'default', executionId, step: 'generatePlan' },
         { ticket, description: 'd', round: 0, rejections: [] },
         signal(),
       );
-      const change = await ports.llm.implement({ ticket, plan: markdown, files }, signal());
+      const change = await ports.llm.implement(
+        { tenantId: 'default', executionId, step: 'implement' },
+        { ticket, plan: markdown, repository: { files, relevant: [] } },
+        signal(),
+      );
       const branch = 'prfactory/PROJ-9';
       await ports.git.commitAndPush(
         executionId,

@@ -22,6 +22,8 @@ export interface FakeWorld {
   /** what the fake model is asked to implement next */
   implementation: { files: Record<string, string>; summary: string };
   autoImplement: boolean;
+  /** what the model review notes on every draft */
+  reviewNotes: string[];
 }
 
 export function fakeWorld(): FakeWorld {
@@ -33,6 +35,7 @@ export function fakeWorld(): FakeWorld {
     signals: [],
     implementation: { files: { 'src/flag.ts': 'export const flag = true;\n' }, summary: 'Adds the flag.' },
     autoImplement: true,
+    reviewNotes: [],
     ports: undefined as never,
   };
   const seen = (signal: AbortSignal) => {
@@ -87,11 +90,12 @@ export function fakeWorld(): FakeWorld {
     },
     llm: {
       name: 'fake',
-      async analyseCodebase(req, signal) {
+      async analyseCodebase(_call, req, signal) {
         seen(signal);
-        return { summary: `${req.files.length} files; readme: ${req.readme ?? 'none'}` };
+        const { files, readme } = req.repository;
+        return { summary: `${files.length} files; readme: ${readme ?? 'none'}` };
       },
-      async generateQuestions(_req, signal) {
+      async generateQuestions(_call, _req, signal) {
         seen(signal);
         return {
           questions: [
@@ -101,17 +105,21 @@ export function fakeWorld(): FakeWorld {
           ],
         };
       },
-      async refineDescription(req, signal) {
+      async refineDescription(_call, req, signal) {
         seen(signal);
         return { description: `Refined with ${Object.keys(req.answers).length} answers.` };
       },
-      async generatePlan(req, signal) {
+      async generatePlan(_call, req, signal) {
         seen(signal);
         return {
           markdown: `# Plan round ${req.round}\n\nRejections: ${req.rejections.map((r) => r.reason).join(', ')}`,
         };
       },
-      async implement(_req, signal) {
+      async reviewPlan(_call, _req, signal) {
+        seen(signal);
+        return { notes: world.reviewNotes };
+      },
+      async implement(_call, _req, signal) {
         seen(signal);
         return world.implementation;
       },

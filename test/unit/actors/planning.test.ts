@@ -31,6 +31,20 @@ describe('planning agents', () => {
     );
   });
 
+  it('reviewPlan adds the model review after the structural floor and never rejects by itself', async () => {
+    const world = fakeWorld();
+    world.reviewNotes = ['  step 2 does not say which file  ', '', 'no test for the default'];
+    const out = await reviewPlan({ ...step(), markdown: 'do it', round: 1 }, agentContext(world));
+    expect(out.notes).toEqual([
+      'the plan has no heading',
+      'the plan lists no steps',
+      'step 2 does not say which file',
+      'no test for the default',
+    ]);
+    expect(out.markdown).toContain('## Review notes\n\n- the plan has no heading');
+    expect(out.markdown).toContain('- no test for the default');
+  });
+
   it('commitPlan commits the plan file to the plan branch, once per round, from the pinned base', async () => {
     const world = fakeWorld();
     const input = { ...step(), ...plan, baseCommit: 'base0', round: 1 };
