@@ -8,9 +8,9 @@
  * tenantTokensOf(config); // { acme: '…', globex: '…' }
  * ```
  */
-import { readFileSync } from 'node:fs';
 import type { Config } from './config.js';
 import { ConfigError } from './configError.js';
+import { readSecretFile } from './secretFile.js';
 
 /** The tenant whose settings every tenant inherits; a token there would be shared by all, so it is refused. */
 const DEFAULT_TENANT = 'default';
@@ -22,23 +22,6 @@ interface TokenKeys {
   file: string | null | undefined;
 }
 
-/**
- * A file's token: its content without the trailing newline (and any other trailing whitespace) that editors
- * and `echo` add. The message names the path, never the content.
- */
-function readTokenFile(key: string, file: string): string {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new ConfigError(key, `cannot read the token file ${file} (${reason})`);
-  }
-  const token = text.replace(/\s+$/, '');
-  if (token === '') throw new ConfigError(key, `the token file ${file} is empty`);
-  return token;
-}
-
 /** The token of one pair of keys: the value, the file's content, or null; both at once is refused. */
 function tokenOf({ key, value, file }: TokenKeys): string | null {
   if (value && file) {
@@ -47,7 +30,7 @@ function tokenOf({ key, value, file }: TokenKeys): string | null {
       `cannot be combined with ${key}: set the token or its file, not both`,
     );
   }
-  const token = file ? readTokenFile(`${key}File`, file) : (value ?? null);
+  const token = file ? readSecretFile(`${key}File`, file) : (value ?? null);
   // The header is `Bearer <token>` with the token as one word: a token with a space could never be presented.
   if (token !== null && /\s/.test(token)) {
     throw new ConfigError(file ? `${key}File` : key, 'must not contain whitespace');

@@ -8,6 +8,7 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { codingAgentSchema, llmSchema, resolveAgentSettings } from './agentSettings.js';
 import { hasAnyApiToken, resolveApiTokens } from './apiTokens.js';
 import { ConfigError } from './configError.js';
 import { fromEnvironment, type JsonObject, merge, readJsonFile, reportUnknownKeys } from './configSources.js';
@@ -34,6 +35,8 @@ export const tenantSchema = z
       'Bearer token of this tenant: it reaches only this tenant’s executions',
     ),
     ApiTokenFile: nullableString.describe('path of a file holding Tenants.<id>.ApiToken'),
+    Llm: llmSchema.describe('the tenant’s language model (docs/integrations.md)'),
+    CodingAgent: codingAgentSchema.describe('the tenant’s coding agent (docs/integrations.md)'),
   })
   .partial();
 
@@ -249,7 +252,7 @@ export const configSchema = z.object({
   Tenants: z
     .record(z.string(), tenantSchema)
     .default({ default: { AutoImplementAfterPlanApproval: true } })
-    .describe('Tenants.<id> overrides Tenants.default (tokens excepted: they are per tenant)'),
+    .describe('Tenants.<id> overrides Tenants.default key by key (tokens excepted: they are per tenant)'),
 });
 
 export type Config = z.output<typeof configSchema>;
@@ -288,7 +291,7 @@ export function parseConfig(raw: unknown): Config {
     throw new ConfigError(issue.path.join('.') || '(root)', issue.message);
   }
   checkNatsCredentials(result.data.Nats);
-  const config = resolveApiTokens(result.data);
+  const config = resolveAgentSettings(resolveApiTokens(result.data));
   if (config.Http.HeadersTimeoutSeconds > config.Http.RequestTimeoutSeconds) {
     // Node refuses a headers timeout longer than the request's, which includes the headers
     throw new ConfigError(

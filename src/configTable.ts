@@ -1,4 +1,5 @@
 /** The configuration table of docs/operations.md, printed from the schema so that defaults are written once. */
+import { CODING_AGENT_DEFAULTS, codingAgentSchema, LLM_DEFAULTS, llmSchema } from './agentSettings.js';
 import { configSchema } from './config.js';
 import { shapeOf } from './configSources.js';
 
@@ -52,5 +53,17 @@ export function describeConfig(): { key: string; default: string; description: s
       description: 'path of a file holding Tenants.<tenantId>.ApiToken (its trailing newline ignored)',
     },
   );
+  for (const [section, schema, defaults] of [
+    ['Llm', llmSchema, LLM_DEFAULTS],
+    ['CodingAgent', codingAgentSchema, CODING_AGENT_DEFAULTS],
+  ] as const) {
+    for (const [key, keySchema] of Object.entries(schema.shape)) {
+      rows.push({
+        key: `Tenants.<tenantId>.${section}.${key}`,
+        default: JSON.stringify(defaults[key as keyof typeof defaults]),
+        description: (keySchema as { description?: string }).description ?? '',
+      });
+    }
+  }
   return rows;
 }

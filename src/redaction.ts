@@ -96,21 +96,31 @@ export function createScrubber(secrets: readonly (string | null | undefined)[]):
 }
 
 /**
- * The secret values of a configuration: the operator's and every tenant's API token (read from their files by
- * then), database and NATS passwords and tokens. `Nats.Url` may list several servers
+ * The secret values of a configuration: the operator's and every tenant's API token and model and agent keys
+ * (read from their files by then), database and NATS passwords and tokens. `Nats.Url` may list several servers
  * (`nats://a:4222,nats://b:4222`), and a NATS URL with a user but no password carries a token
  * (`nats://<token>@host`).
  */
 export function secretsOf(config: {
   Http: { ApiToken: string | null };
-  Tenants?: Record<string, { ApiToken?: string | null | undefined }>;
+  Tenants?: Record<
+    string,
+    {
+      ApiToken?: string | null | undefined;
+      Llm?: { ApiKey?: string | null | undefined } | undefined;
+      CodingAgent?: { ApiKey?: string | null | undefined } | undefined;
+    }
+  >;
   Database: { Url: string | null };
   Nats: { Url: string | null } & Record<string, unknown>;
 }): string[] {
   const secrets: string[] = [];
   if (config.Http.ApiToken) secrets.push(config.Http.ApiToken);
-  for (const tenant of Object.values(config.Tenants ?? {}))
-    if (tenant.ApiToken) secrets.push(tenant.ApiToken);
+  for (const tenant of Object.values(config.Tenants ?? {})) {
+    for (const secret of [tenant.ApiToken, tenant.Llm?.ApiKey, tenant.CodingAgent?.ApiKey]) {
+      if (secret) secrets.push(secret);
+    }
+  }
   const urls = [
     { url: config.Database.Url ?? '', tokenInUser: false },
     ...(config.Nats.Url ?? '').split(',').map((url) => ({ url, tokenInUser: true })),
