@@ -63,6 +63,7 @@ const kinds: readonly StepFailureKind[] = ['transient', 'rateLimited', 'permanen
 export function failureOf(error: unknown): { kind: StepFailureKind; retryAfterMs?: number } {
   const e = error as { kind?: unknown; retryAfterMs?: unknown } | null;
   const kind = kinds.find((k) => k === e?.kind) ?? 'transient';
-  const retryAfterMs = typeof e?.retryAfterMs === 'number' && e.retryAfterMs >= 0 ? e.retryAfterMs : undefined;
+  const retryAfterMs =
+    typeof e?.retryAfterMs === 'number' && e.retryAfterMs >= 0 ? e.retryAfterMs : undefined;
   return retryAfterMs === undefined ? { kind } : { kind, retryAfterMs };
 }

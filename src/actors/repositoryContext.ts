@@ -11,8 +11,10 @@ import type { GitPort, RepositoryContext, Workspace } from './ports.js';
 
 const README = /^readme(\.(md|markdown|txt|rst|adoc))?$/i;
 /** Text a model can read; binaries, lock files and build output are not worth its context. */
-const TEXT = /\.(ts|tsx|js|jsx|mjs|cjs|json|md|txt|py|rb|go|rs|java|kt|cs|php|c|h|cpp|hpp|css|scss|html|sql|ya?ml|toml|sh)$/i;
-const NOISE = /(^|\/)(node_modules|dist|build|vendor|\.git)\/|(^|\/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml)$/;
+const TEXT =
+  /\.(ts|tsx|js|jsx|mjs|cjs|json|md|txt|py|rb|go|rs|java|kt|cs|php|c|h|cpp|hpp|css|scss|html|sql|ya?ml|toml|sh)$/i;
+const NOISE =
+  /(^|\/)(node_modules|dist|build|vendor|\.git)\/|(^|\/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml)$/;
 
 /** Characters read from the repository in all, and from one file at most. */
 export const GATHER_LIMIT = 400_000;

@@ -13,7 +13,12 @@ export interface TokenUsage {
   cacheWriteTokens: number;
 }
 
-export const noUsage: TokenUsage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+export const noUsage: TokenUsage = {
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+};
 
 export type ModelProvider = 'anthropic' | 'openai-compatible';
 

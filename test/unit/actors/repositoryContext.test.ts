@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { GitPort } from '../../../src/actors/ports.js';
 import { GATHER_LIMIT, rankFiles, repositoryContext } from '../../../src/actors/repositoryContext.js';
 
-const ticket = { key: 'PROJ-7', system: 'local' as const, title: 'Dark mode toggle', description: 'In settings' };
+const ticket = {
+  key: 'PROJ-7',
+  system: 'local' as const,
+  title: 'Dark mode toggle',
+  description: 'In settings',
+};
 
 describe('repository context', () => {
   it('ranks source files whose path shares words with the ticket, smaller first on a tie', () => {
