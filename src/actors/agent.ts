@@ -3,6 +3,7 @@
  * The host wraps each into the XState promise actor the machine invokes by key, after the step's
  * write-ahead checkpoint is committed, with `AgentTimeout` and cancellation folded into `signal`.
  */
+import type { Context } from '@opentelemetry/api';
 import type { Ports } from './ports.js';
 
 export interface AgentLogger {
@@ -16,6 +17,8 @@ export interface AgentContext {
   /** aborted at `AgentTimeout`, on cancellation, on shutdown and when the lease is lost */
   signal: AbortSignal;
   log: AgentLogger;
+  /** the step's trace context (its `agent <name>` span), for the spans a port makes; absent when not traced */
+  trace?: Context | undefined;
 }
 
 export type AgentFn<I, O> = (input: I, ctx: AgentContext) => Promise<O>;

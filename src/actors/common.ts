@@ -3,7 +3,7 @@
  * hands back (its output goes into the checkpoint and into the next steps' inputs, so it stays small).
  */
 import type { AgentInput, AgentKey, AgentOutput, StepInput } from '../machines/agent-io.js';
-import type { AgentFn } from './agent.js';
+import type { AgentContext, AgentFn } from './agent.js';
 import type { StepCall, TicketRef } from './ports.js';
 
 /** The agent of key `K`, typed by the machines' contract (src/machines/agent-io.ts). */
@@ -13,9 +13,9 @@ export function ticketRef(input: StepInput): TicketRef {
   return { tenantId: input.tenantId, executionId: input.executionId, ticket: input.ticket };
 }
 
-/** The call of `step` made for `input`'s execution. */
-export function stepCall(input: StepInput, step: AgentKey): StepCall {
-  return { tenantId: input.tenantId, executionId: input.executionId, step };
+/** The call of `step` made for `input`'s execution, in the step's trace. */
+export function stepCall(input: StepInput, step: AgentKey, trace: AgentContext['trace']): StepCall {
+  return { tenantId: input.tenantId, executionId: input.executionId, step, trace };
 }
 
 /** Cuts a model's text to `max` characters, saying so, so a runaway answer cannot bloat the checkpoint. */

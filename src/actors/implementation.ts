@@ -28,7 +28,7 @@ export function assertSafePath(path: string): void {
   if (unsafe) throw new Error(`the model proposed a file outside the repository: ${JSON.stringify(path)}`);
 }
 
-export const implement: Agent<'implement'> = async (input, { ports, signal, log }) => {
+export const implement: Agent<'implement'> = async (input, { ports, signal, log, trace }) => {
   signal.throwIfAborted();
   // Standalone implementation has no clone step: build on the default branch's head.
   const baseCommit =
@@ -38,7 +38,7 @@ export const implement: Agent<'implement'> = async (input, { ports, signal, log 
   const repository = await repositoryContext(ports.git, workspace, input.ticket, signal);
   signal.throwIfAborted();
   const change = await ports.llm.implement(
-    stepCall(input, 'implement'),
+    stepCall(input, 'implement', trace),
     { ticket: input.ticket, plan: input.plan, repository },
     signal,
   );

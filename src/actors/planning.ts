@@ -6,10 +6,10 @@
 import { idempotencyKey } from './agent.js';
 import { type Agent, clip, LIMITS, stepCall, ticketRef } from './common.js';
 
-export const generatePlan: Agent<'generatePlan'> = async (input, { ports, signal }) => {
+export const generatePlan: Agent<'generatePlan'> = async (input, { ports, signal, trace }) => {
   signal.throwIfAborted();
   const { markdown } = await ports.llm.generatePlan(
-    stepCall(input, 'generatePlan'),
+    stepCall(input, 'generatePlan', trace),
     {
       ticket: input.ticket,
       description: input.description,
@@ -38,12 +38,12 @@ export function reviewNotes(markdown: string): string[] {
  * planning version 2: reviews the draft — the structural check, then the model's review — and shows the notes
  * with the plan for approval. It never rejects a plan itself, and it does not count towards the rejections.
  */
-export const reviewPlan: Agent<'reviewPlan'> = async (input, { ports, signal, log }) => {
+export const reviewPlan: Agent<'reviewPlan'> = async (input, { ports, signal, log, trace }) => {
   signal.throwIfAborted();
   const draft = input.markdown.trim();
   if (draft === '') throw new Error('the draft plan is empty');
   const review = await ports.llm.reviewPlan(
-    stepCall(input, 'reviewPlan'),
+    stepCall(input, 'reviewPlan', trace),
     { ticket: input.ticket, description: input.ticket.description, plan: draft },
     signal,
   );

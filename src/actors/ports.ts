@@ -7,6 +7,7 @@
  * returns it instead of acting again: restoring a checkpoint starts an interrupted step again (XState restarts
  * an invoked promise that was running when the snapshot was taken).
  */
+import type { Context } from '@opentelemetry/api';
 import type { Plan, PullRequest, Question, Repository, Ticket } from '../machines/domain.js';
 
 /**
@@ -18,6 +19,8 @@ export interface StepCall {
   executionId: string;
   /** the agent's key: `analyseCodebase`, `generatePlan`, … */
   step: string;
+  /** the step's trace context: a port's spans (`llm analyse`) are its children */
+  trace?: Context | undefined;
 }
 
 /**

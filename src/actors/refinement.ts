@@ -15,7 +15,7 @@ export const cloneRepository: Agent<'cloneRepository'> = async (input, { ports, 
   return { baseCommit };
 };
 
-export const analyseCodebase: Agent<'analyseCodebase'> = async (input, { ports, signal }) => {
+export const analyseCodebase: Agent<'analyseCodebase'> = async (input, { ports, signal, trace }) => {
   signal.throwIfAborted();
   // Rebuilt from the origin at the pinned commit: the clone of `cloneRepository` may be on another worker.
   const workspace = await ports.git.checkout(
@@ -27,7 +27,7 @@ export const analyseCodebase: Agent<'analyseCodebase'> = async (input, { ports, 
   const repository = await repositoryContext(ports.git, workspace, input.ticket, signal);
   signal.throwIfAborted();
   const { summary } = await ports.llm.analyseCodebase(
-    stepCall(input, 'analyseCodebase'),
+    stepCall(input, 'analyseCodebase', trace),
     { ticket: input.ticket, repository },
     signal,
   );
@@ -51,10 +51,10 @@ export function normaliseQuestions(questions: readonly Question[]): Question[] {
   return out;
 }
 
-export const generateQuestions: Agent<'generateQuestions'> = async (input, { ports, signal }) => {
+export const generateQuestions: Agent<'generateQuestions'> = async (input, { ports, signal, trace }) => {
   signal.throwIfAborted();
   const { questions } = await ports.llm.generateQuestions(
-    stepCall(input, 'generateQuestions'),
+    stepCall(input, 'generateQuestions', trace),
     { ticket: input.ticket, analysis: input.analysis },
     signal,
   );
@@ -83,10 +83,10 @@ export const postQuestions: Agent<'postQuestions'> = async (input, { ports, sign
   return { commentId: id };
 };
 
-export const processAnswers: Agent<'processAnswers'> = async (input, { ports, signal }) => {
+export const processAnswers: Agent<'processAnswers'> = async (input, { ports, signal, trace }) => {
   signal.throwIfAborted();
   const { description } = await ports.llm.refineDescription(
-    stepCall(input, 'processAnswers'),
+    stepCall(input, 'processAnswers', trace),
     { ticket: input.ticket, analysis: input.analysis, questions: input.questions, answers: input.answers },
     signal,
   );

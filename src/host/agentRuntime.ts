@@ -7,6 +7,7 @@
  * - `AgentTimeout`, cancellation, shutdown and lease loss, folded into one AbortSignal;
  * - an abort settles the step at once even if the agent ignores its signal.
  */
+import type { Context } from '@opentelemetry/api';
 import { type AnyActorRef, type AnyStateMachine, fromPromise } from 'xstate';
 import type { AgentContext, AgentFn, AgentLogger } from '../actors/agent.js';
 import type { Ports } from '../actors/ports.js';
@@ -83,8 +84,11 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 export interface StepObserver {
-  /** wraps the agent's run (telemetry: a span and a metric per step) */
-  around<T>(agent: string, run: () => Promise<T>): Promise<T>;
+  /**
+   * Wraps the agent's run (telemetry: a span and a metric per step). `run` gets the step's trace context, in
+   * which the ports' own spans (`llm <operation>`) are made.
+   */
+  around<T>(agent: string, run: (trace: Context | undefined) => Promise<T>): Promise<T>;
 }
 
 /** What a host gives every run's agents alike. */
@@ -151,8 +155,10 @@ export function provideAgents<M extends AnyStateMachine>(machine: M, options: Ag
             ),
           options.timeoutMs,
         );
-        const ctx: AgentContext = { ports: options.ports, signal: step.signal, log: run.log };
-        const work = () => untilAborted(agent(input as never, ctx), step.signal);
+        const work = (trace?: Context) => {
+          const ctx: AgentContext = { ports: options.ports, signal: step.signal, log: run.log, trace };
+          return untilAborted(agent(input as never, ctx), step.signal);
+        };
         return await (run.observer ? run.observer.around(key, work) : work());
       } finally {
         clearTimeout(timer);

@@ -1,4 +1,5 @@
 /** The read side of the service: one execution, a page of summaries, an execution's events. */
+
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { TicketsPort } from '../actors/ports.js';
@@ -12,6 +13,7 @@ import {
 import { findExecution } from '../persistence/executions.js';
 import { eventsAfter } from '../persistence/outbox.js';
 import { type DB, executionStatuses } from '../persistence/schema.js';
+import { usageOf } from '../persistence/usage.js';
 import { ExecutionNotFoundError, InvalidInputError } from './errors.js';
 import type { LifecycleEvent } from './events.js';
 import { executionIdOf } from './intake.js';
@@ -77,7 +79,11 @@ export async function getExecution(
   const id = executionIdOf(pathId);
   const row = await findExecution(db, id);
   if (!row) throw new ExecutionNotFoundError(id);
-  const [history, comments] = await Promise.all([checkpointHistory(db, id), tickets.postedComments(id)]);
+  const [history, comments, usage] = await Promise.all([
+    checkpointHistory(db, id),
+    tickets.postedComments(id),
+    usageOf(db, id),
+  ]);
   const view = viewOf(row.view);
   return {
     executionId: row.id,
@@ -101,6 +107,7 @@ export async function getExecution(
     ...(view.plan && { plan: view.plan }),
     ...(comments.length > 0 && { comments }),
     history: history.map((h) => ({ state: h.state, at: new Date(h.at).toISOString() })),
+    usage,
   };
 }
 

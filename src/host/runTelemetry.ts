@@ -3,7 +3,7 @@
  * run, linked to the execution's first run —, an `agent <name>` child span and an `agent.executions` count per
  * step, and the `workflow.*` metrics when the execution starts and ends.
  */
-import type { Span } from '@opentelemetry/api';
+import { ROOT_CONTEXT, type Span, trace } from '@opentelemetry/api';
 import type { ExecutionRow } from '../persistence/executions.js';
 import type { Telemetry } from '../telemetry/index.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -80,7 +80,7 @@ export class RunTelemetry {
             })
           : undefined;
         try {
-          const result = await run();
+          const result = await run(span ? trace.setSpan(ROOT_CONTEXT, span) : undefined);
           telemetry.metrics.agentExecution(agent, 'completed');
           span?.end();
           return result;

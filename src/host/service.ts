@@ -2,8 +2,10 @@
  * What the doors (HTTP API, NATS intake, library API, command line) ask of the host. One interface, so each
  * door is a thin translation of its own protocol and the rules live once in `intake.ts` and `queries.ts`.
  */
+
 import type { ExecutionView, Repository, Ticket } from '../machines/domain.js';
 import type { ExecutionStatus } from '../persistence/schema.js';
+import type { ExecutionUsage } from '../persistence/usage.js';
 import type { LifecycleEvent } from './events.js';
 import type { InputMeta } from './messages.js';
 
@@ -25,6 +27,8 @@ export interface ExecutionDetails extends ExecutionView {
   createdAt: string;
   updatedAt: string;
   history: { state: string; at: string }[];
+  /** what the execution's model calls and coding agent runs spent, per step and in total */
+  usage: ExecutionUsage;
 }
 
 /** The largest `seq` an event can have (the outbox's `seq` is a PostgreSQL `integer`). */

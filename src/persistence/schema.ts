@@ -136,6 +136,22 @@ export interface PullRequestsTable {
   created_at: Generated<Date>;
 }
 
+/** One model call's or coding agent run's spending (migrations/0003_step_usage.ts). */
+export interface StepUsageTable {
+  id: Generated<string>;
+  execution_id: string;
+  step: string;
+  provider: string;
+  model: string | null;
+  prompt: string | null;
+  input_tokens: ColumnType<string, number | undefined, number>;
+  output_tokens: ColumnType<string, number | undefined, number>;
+  cache_read_tokens: ColumnType<string, number | undefined, number>;
+  cache_write_tokens: ColumnType<string, number | undefined, number>;
+  cost_usd: ColumnType<string | null, number | null | undefined, number | null>;
+  created_at: Generated<Date>;
+}
+
 export interface DB {
   executions: ExecutionsTable;
   checkpoints: CheckpointsTable;
@@ -144,6 +160,7 @@ export interface DB {
   rejections: RejectionsTable;
   ticket_comments: TicketCommentsTable;
   pull_requests: PullRequestsTable;
+  step_usage: StepUsageTable;
 }
 
 /** What a query runs on: the database, or a transaction of it. */

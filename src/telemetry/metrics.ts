@@ -13,6 +13,12 @@ export interface WorkerMetrics {
   workflowCompleted(graph: string, status: string, durationSeconds?: number): void;
   agentExecution(agent: string, status: 'completed' | 'failed'): void;
   checkpointWrite(seconds: number): void;
+  /** `llm.tokens` by provider, model and kind (input, output, cache_read, cache_write) */
+  llmTokens(provider: string, model: string, tokens: Record<TokenKind, number>): void;
+  /** `llm.requests` by provider and outcome */
+  llmRequest(provider: string, outcome: LlmOutcome): void;
+  /** `coding_agent.runs` by preset and outcome */
+  codingAgentRun(preset: string, outcome: LlmOutcome): void;
   /** gauges read at collection time */
   observeActive(read: () => number): void;
   observeQueueDepth(read: () => Record<string, number>): void;
@@ -24,6 +30,10 @@ export interface WorkerMetrics {
 }
 
 const seconds = { unit: 's' };
+
+export type TokenKind = 'input' | 'output' | 'cache_read' | 'cache_write';
+/** how a model call or an agent run ended: the step failure kinds of actors/failures.ts, and `ok` */
+export type LlmOutcome = 'ok' | 'transient' | 'rate_limited' | 'permanent';
 
 /** @param readers the exports the `OTEL_*` variables ask for (sdkFromEnv.ts), besides `GET /metrics` */
 export function createMetrics(options: { resource: Resource; readers?: IMetricReader[] }): WorkerMetrics {
@@ -57,6 +67,15 @@ export function createMetrics(options: { resource: Resource; readers?: IMetricRe
       explicitBucketBoundaries: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     },
   });
+  const llmTokens: Counter = meter.createCounter('llm.tokens', {
+    description: 'tokens spent by model calls, by provider, model and kind',
+  });
+  const llmRequests: Counter = meter.createCounter('llm.requests', {
+    description: 'model calls, by provider and outcome',
+  });
+  const agentRuns: Counter = meter.createCounter('coding_agent.runs', {
+    description: 'coding agent runs, by preset and outcome',
+  });
   const active = meter.createObservableGauge('workflow.active', {
     description: 'executions this worker runs now',
   });
@@ -76,6 +95,13 @@ export function createMetrics(options: { resource: Resource; readers?: IMetricRe
     },
     agentExecution: (agent, status) => add(agents, { agent, status }),
     checkpointWrite: (s) => checkpointWrite.record(s),
+    llmTokens(provider, model, tokens) {
+      for (const [kind, n] of Object.entries(tokens)) {
+        if (n > 0) llmTokens.add(n, { provider, model, kind });
+      }
+    },
+    llmRequest: (provider, outcome) => add(llmRequests, { provider, outcome }),
+    codingAgentRun: (preset, outcome) => add(agentRuns, { preset, outcome }),
     observeActive(read) {
       active.addCallback((result) => result.observe(read()));
     },

@@ -3,6 +3,7 @@
  * the real typed errors in the order the real service does (schema, existence, tenant, state), so the tests
  * check the HTTP mapping, not the host's rules.
  */
+
 import { randomUUID } from 'node:crypto';
 import {
   ConflictError,
@@ -27,6 +28,7 @@ import type {
   ListQuery,
 } from '../../../src/host/service.js';
 import { finishedStatuses } from '../../../src/persistence/schema.js';
+import { NO_USAGE } from '../../../src/persistence/usage.js';
 
 export const GRAPHS = ['refinement', 'planning', 'implementation', 'prfactory'];
 
@@ -184,6 +186,7 @@ export class FakeService implements ExecutionService {
       createdAt: now,
       updatedAt: now,
       history: [],
+      usage: NO_USAGE,
       ...partial,
     };
     this.executions.set(execution.executionId, execution);
