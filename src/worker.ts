@@ -40,6 +40,8 @@ export interface WorkerOptions {
   bus?: Bus;
   /** tuning of the NATS transport (used when `Nats.Url` is set); the defaults are the contract's */
   nats?: NatsTransportOptions;
+  /** metrics and traces; default: the worker's own, exported as the `OTEL_*` variables say */
+  telemetry?: Telemetry;
   /** XState inspection of every actor (`run --inspect`); context must be sanitized by the observer */
   inspect?: HostDeps['inspect'];
   /** serve the HTTP API on Http.Host:Http.Port */
@@ -91,7 +93,13 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
     'opening database',
   );
   const database = await openDatabase(config.Database, log);
-  const ports: Ports = { ...createDefaultPorts({ config, db: database.db }), ...options.ports };
+  const telemetry =
+    options.telemetry ??
+    (await createTelemetry({ workerId: id, tracingEnabled: config.AgentFramework.EnableTracing }));
+  const ports: Ports = {
+    ...createDefaultPorts({ config, db: database.db, telemetry, log }),
+    ...options.ports,
+  };
 
   // NATS (when configured): connected now, so that the host publishes through it from its first event; a worker
   // told to use NATS does not start without it.
@@ -102,14 +110,11 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
         ...(options.nats && { options: options.nats }),
       }).catch(async (error: unknown) => {
         await database.close();
+        await telemetry.shutdown();
         throw error;
       })
     : undefined;
   const bus = options.bus ?? nats?.bus ?? new InProcessBus();
-  const telemetry = await createTelemetry({
-    workerId: id,
-    tracingEnabled: config.AgentFramework.EnableTracing,
-  });
   const host = new WorkerHost({
     config,
     telemetry,

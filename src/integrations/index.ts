@@ -7,6 +7,8 @@ import type { Kysely } from 'kysely';
 import type { Ports } from '../actors/ports.js';
 import type { Config } from '../config.js';
 import type { DB } from '../persistence/schema.js';
+import type { Telemetry } from '../telemetry/index.js';
+import type { Logger } from '../telemetry/logger.js';
 import { createGitCli } from './git/gitCli.js';
 import { createOfflineLlm } from './llm/offline.js';
 import { createConfigPolicy } from './policy.js';
@@ -25,6 +27,9 @@ export interface DefaultPortsOptions {
   db: Kysely<DB>;
   /** default: config `Workspaces.Directory` */
   workspacesDir?: string;
+  /** the worker's metrics and traces, which model calls and agent runs report to */
+  telemetry?: Telemetry;
+  log?: Logger;
 }
 
 /**
