@@ -174,6 +174,31 @@ export interface WorkspaceChange {
   deleted: string[];
 }
 
+/** What a coding agent reported of its run, where its preset's output says it. */
+export interface CodingAgentRun {
+  /** the preset that ran (`claude-code`, `command`, …) */
+  agent: string;
+  /** what the agent says it did, for the pull request; empty when it says nothing */
+  summary: string;
+  turns?: number;
+  costUsd?: number;
+}
+
+/**
+ * The coding agent of the step's tenant (`Tenants.<id>.CodingAgent`): it edits the files of `workspace` — a copy
+ * of the repository at the plan's base that the worker owns no state in — and returns. It never commits for the
+ * worker nor pushes: the worker collects the change from the working tree afterwards (GitPort
+ * `commitWorkspace`). Failures are the step failures of failures.ts; a timeout, an abort or a cancel ends the
+ * agent's whole process group.
+ */
+export interface CodingAgentPort {
+  run(
+    call: StepCall,
+    req: { workspace: Workspace; ticket: Ticket; plan: string; description?: string },
+    signal: AbortSignal,
+  ): Promise<CodingAgentRun>;
+}
+
 /** Pull requests: `local` (the pushed branch plus a record) or a forge such as GitHub. */
 export interface PullRequestsPort {
   open(
@@ -199,6 +224,7 @@ export interface Ports {
   tickets: TicketsPort;
   git: GitPort;
   llm: LlmPort;
+  codingAgent: CodingAgentPort;
   pullRequests: PullRequestsPort;
   policy: PolicyPort;
 }

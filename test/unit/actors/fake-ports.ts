@@ -159,6 +159,19 @@ export function fakeWorld(): FakeWorld {
         return world.implementation;
       },
     },
+    codingAgent: {
+      async run(call, req, signal) {
+        seen(signal);
+        world.agentRuns.push({
+          step: call.step,
+          dir: req.workspace.dir,
+          plan: req.plan,
+          ...(req.description !== undefined && { description: req.description }),
+        });
+        world.agentWorkspaces.set(req.workspace.dir, { ...world.implementation.files });
+        return { agent: 'fake', summary: world.implementation.summary, turns: 3, costUsd: 0.25 };
+      },
+    },
     pullRequests: {
       async open(req, key, signal) {
         seen(signal);
