@@ -1,64 +1,104 @@
 /**
- * The implementation agents: ask the tenant's policy, write and push the change, open the pull request, post
- * to the ticket. The pull request and the comment carry idempotency keys; the push is idempotent by contract.
+ * The implementation agents: ask the tenant's policy, have the coding agent change the code and push it, open
+ * the pull request, post to the ticket. Every effect carries an idempotency key: the push as a commit trailer
+ * (`PRFactory-Idempotency-Key`), the pull request and the comment through their ports.
  */
-import { posix } from 'node:path';
 import { idempotencyKey } from './agent.js';
 import { type Agent, clip, LIMITS, oneLine, stepCall, ticketRef } from './common.js';
-import { repositoryContext } from './repositoryContext.js';
 
 export const checkPolicy: Agent<'checkPolicy'> = async (input, { ports, signal }) => {
   signal.throwIfAborted();
   return { autoImplement: ports.policy.autoImplementAfterPlanApproval(input.tenantId) };
 };
 
-/**
- * Throws unless `path` is a relative path inside the working tree and outside `.git`: the files come from a
- * model, and a path like `../x` or `.git/hooks/…` must never reach the disk.
- */
-export function assertSafePath(path: string): void {
-  const normal = posix.normalize(path.replaceAll('\\', '/'));
-  const unsafe =
-    path.trim() === '' ||
-    posix.isAbsolute(normal) ||
-    /^[A-Za-z]:/.test(path) ||
-    normal === '..' ||
-    normal.startsWith('../') ||
-    normal.split('/').some((part) => part.toLowerCase() === '.git');
-  if (unsafe) throw new Error(`the model proposed a file outside the repository: ${JSON.stringify(path)}`);
+/** The commit message of an implementation: the ticket as subject, the agent's summary as body. */
+export function implementationMessage(ticket: { key: string; title: string }, summary: string): string {
+  return `${ticket.key}: ${oneLine(ticket.title || 'implementation', 72)}\n\n${summary}`;
 }
 
+/**
+ * The summary back from an implementation commit's message (a re-run after the push has nothing else of the
+ * first run): the body between the subject and the trailers the git port appended.
+ */
+export function summaryOfMessage(message: string): string {
+  const text = message.replace(/\s+$/, '');
+  const subjectEnd = text.indexOf('\n\n');
+  if (subjectEnd < 0) return '';
+  const body = text.slice(subjectEnd + 2);
+  const lastBreak = body.lastIndexOf('\n\n');
+  const last = lastBreak < 0 ? body : body.slice(lastBreak + 2);
+  const trailers = last.split('\n').every((line) => /^PRFactory-[A-Za-z-]+: /.test(line));
+  return (trailers ? (lastBreak < 0 ? '' : body.slice(0, lastBreak)) : body).trim();
+}
+
+/**
+ * Runs the tenant's coding agent in a fresh copy of the repository at the base and pushes what it changed as
+ * one commit on the implementation branch. A re-run that finds the commit of its key on the branch — the first
+ * run pushed, then the worker died before recording it — returns that commit without running the agent again.
+ */
 export const implement: Agent<'implement'> = async (input, { ports, signal, log, trace }) => {
   signal.throwIfAborted();
   // Standalone implementation has no clone step: build on the default branch's head.
   const baseCommit =
     input.baseCommit ?? (await ports.git.prepare(input.executionId, input.repository, signal)).baseCommit;
-  // Always from the base, never from the pushed branch: a re-run then proposes the same change, not one on top.
-  const workspace = await ports.git.checkout(input.executionId, input.repository, { baseCommit }, signal);
-  const repository = await repositoryContext(ports.git, workspace, input.ticket, signal);
-  signal.throwIfAborted();
-  const change = await ports.llm.implement(
-    stepCall(input, 'implement', trace),
-    { ticket: input.ticket, plan: input.plan, repository },
-    signal,
-  );
-  const paths = Object.keys(change.files);
-  if (paths.length === 0) throw new Error('the model proposed no change');
-  for (const path of paths) assertSafePath(path);
-  const { branch, commit } = await ports.git.commitAndPush(
+  const key = idempotencyKey(input.executionId, 'implement');
+  const pushed = await ports.git.findKeyedCommit(
     input.executionId,
     input.repository,
-    {
-      baseCommit,
+    { branch: input.branch, key },
+    signal,
+  );
+  if (pushed !== null) {
+    log.info({ branch: input.branch, commit: pushed.commit }, 'implementation found pushed already');
+    return {
       branch: input.branch,
-      // deterministic (no model text), so a re-run producing the same tree is recognised as the same commit
-      message: `${input.ticket.key}: ${oneLine(input.ticket.title || 'implementation', 72)}\n\nImplemented by PRFactory.`,
-      files: change.files,
+      commit: pushed.commit,
+      baseCommit,
+      summary: clip(summaryOfMessage(pushed.message), LIMITS.summary),
+    };
+  }
+  // Always from the base, never from the pushed branch: the agent sees what the plan was made for.
+  const workspace = await ports.git.agentWorkspace(
+    input.executionId,
+    input.repository,
+    { baseCommit },
+    signal,
+  );
+  const run = await ports.codingAgent.run(
+    stepCall(input, 'implement', trace),
+    {
+      workspace,
+      ticket: input.ticket,
+      plan: input.plan,
+      ...(input.description !== undefined && { description: input.description }),
     },
     signal,
   );
-  log.info({ branch, commit, files: paths.length }, 'implementation pushed');
-  return { branch, commit, baseCommit, summary: clip(change.summary, LIMITS.summary) };
+  const summary = clip(run.summary.trim() || `Implemented by the ${run.agent} coding agent.`, LIMITS.summary);
+  const { branch, commit, change } = await ports.git.commitWorkspace(
+    input.executionId,
+    input.repository,
+    workspace,
+    {
+      baseCommit,
+      branch: input.branch,
+      message: implementationMessage(input.ticket, summary),
+      trailers: { 'PRFactory-Execution': input.executionId, 'PRFactory-Idempotency-Key': key },
+    },
+    signal,
+  );
+  log.info(
+    {
+      branch,
+      commit,
+      agent: run.agent,
+      added: change.added.length,
+      modified: change.modified.length,
+      deleted: change.deleted.length,
+    },
+    'implementation pushed',
+  );
+  return { branch, commit, baseCommit, summary };
 };
 
 export function pullRequestBody(input: {

@@ -76,6 +76,42 @@ export interface GitPort {
   listFiles(workspace: Workspace): Promise<{ path: string; bytes: number }[]>;
   readFile(workspace: Workspace, relativePath: string): Promise<string>;
   /**
+   * A fresh working copy of the repository at `baseCommit` for a coding agent, apart from the worker's own clone:
+   * whatever the agent does to it — its `.git` included — never reaches the commands the worker runs.
+   */
+  agentWorkspace(
+    executionId: string,
+    repository: Repository,
+    ref: { baseCommit: string },
+    signal: AbortSignal,
+  ): Promise<Workspace>;
+  /**
+   * The commit on the origin's `branch` whose message carries the trailer `PRFactory-Idempotency-Key: <key>`
+   * (a re-run of a step that pushed already), with its whole message — what the step wrote there (a summary)
+   * is all a re-run has of the first run — or null.
+   */
+  findKeyedCommit(
+    executionId: string,
+    repository: Repository,
+    ref: { branch: string; key: string },
+    signal: AbortSignal,
+  ): Promise<{ commit: string; message: string } | null>;
+  /**
+   * Collects what changed in `workspace` (made by `agentWorkspace`) against `baseCommit` — added, modified and
+   * deleted files, whatever the agent committed itself — and pushes it to `branch` as one commit with `message`
+   * followed by a blank line and `trailers` (`Key: value` lines). Refuses (a permanent failure naming the path) a
+   * path inside a `.git`, a link leaving the tree, a nested repository and a file over the size limit; an empty
+   * change is a permanent failure too. When the origin's branch tip already carries the same
+   * `PRFactory-Idempotency-Key` trailer, that commit is returned instead.
+   */
+  commitWorkspace(
+    executionId: string,
+    repository: Repository,
+    workspace: Workspace,
+    change: { baseCommit: string; branch: string; message: string; trailers: Record<string, string> },
+    signal: AbortSignal,
+  ): Promise<{ commit: string; branch: string; change: WorkspaceChange }>;
+  /**
    * Writes `files` on `branch` (created from `baseCommit` when absent on the origin), commits with `message`
    * and pushes with --force-with-lease. Running it twice leaves one commit: when the origin's branch already
    * holds a commit with the same tree and message, it is returned unchanged.
@@ -134,6 +170,38 @@ export interface LlmPort {
   ): Promise<{ files: Record<string, string>; summary: string }>;
 }
 
+/** What a coding agent changed in its workspace against the base commit, paths relative to the root. */
+export interface WorkspaceChange {
+  added: string[];
+  modified: string[];
+  deleted: string[];
+}
+
+/** What a coding agent reported of its run, where its preset's output says it. */
+export interface CodingAgentRun {
+  /** the preset that ran (`claude-code`, `command`, …) */
+  agent: string;
+  /** what the agent says it did, for the pull request; empty when it says nothing */
+  summary: string;
+  turns?: number;
+  costUsd?: number;
+}
+
+/**
+ * The coding agent of the step's tenant (`Tenants.<id>.CodingAgent`): it edits the files of `workspace` — a copy
+ * of the repository at the plan's base that the worker owns no state in — and returns. It never commits for the
+ * worker nor pushes: the worker collects the change from the working tree afterwards (GitPort
+ * `commitWorkspace`). Failures are the step failures of failures.ts; a timeout, an abort or a cancel ends the
+ * agent's whole process group.
+ */
+export interface CodingAgentPort {
+  run(
+    call: StepCall,
+    req: { workspace: Workspace; ticket: Ticket; plan: string; description?: string },
+    signal: AbortSignal,
+  ): Promise<CodingAgentRun>;
+}
+
 /** Pull requests: `local` (the pushed branch plus a record) or a forge such as GitHub. */
 export interface PullRequestsPort {
   open(
@@ -159,6 +227,7 @@ export interface Ports {
   tickets: TicketsPort;
   git: GitPort;
   llm: LlmPort;
+  codingAgent: CodingAgentPort;
   pullRequests: PullRequestsPort;
   policy: PolicyPort;
 }

@@ -1,6 +1,7 @@
 /**
  * The adapters behind the ports, and the default set the embedded worker runs with: the offline LLM, local
- * tickets, git through its command line, local pull requests and the configured tenant policy. Providers such
+ * tickets, git through its command line, each tenant's configured coding agent, local pull requests and the
+ * configured tenant policy. Providers such
  * as Jira, GitHub or a hosted model are chosen by configuration when they exist; none is built here yet.
  */
 import type { Kysely } from 'kysely';
@@ -9,12 +10,14 @@ import type { Config } from '../config.js';
 import type { DB } from '../persistence/schema.js';
 import type { Telemetry } from '../telemetry/index.js';
 import type { Logger } from '../telemetry/logger.js';
+import { createCodingAgents } from './codingAgent/codingAgents.js';
 import { createGitCli } from './git/gitCli.js';
 import { createOfflineLlm } from './llm/offline.js';
 import { createConfigPolicy } from './policy.js';
 import { createLocalPullRequests } from './pullRequests/local.js';
 import { createLocalTickets } from './tickets/local.js';
 
+export { type CodingAgentsOptions, createCodingAgents } from './codingAgent/codingAgents.js';
 export { GitError, type GitErrorCode, isGitError } from './git/errors.js';
 export { createGitCli, type GitCli, type GitCliOptions } from './git/gitCli.js';
 export { createOfflineLlm, OFFLINE_NOTICE } from './llm/offline.js';
@@ -39,10 +42,13 @@ export interface DefaultPortsOptions {
  */
 export function createDefaultPorts(options: DefaultPortsOptions): Ports {
   const { config, db } = options;
+  const llm = createOfflineLlm();
+  const git = createGitCli({ workspacesDir: options.workspacesDir ?? config.Workspaces.Directory });
   return {
-    llm: createOfflineLlm(),
+    llm,
     tickets: createLocalTickets(db),
-    git: createGitCli({ workspacesDir: options.workspacesDir ?? config.Workspaces.Directory }),
+    git,
+    codingAgent: createCodingAgents({ config, llm, git }),
     pullRequests: createLocalPullRequests(db),
     policy: createConfigPolicy(config),
   };

@@ -75,9 +75,12 @@ export interface AgentIO {
 
   /** implementation: reads the tenant's policy when the step runs, so a changed setting applies */
   checkPolicy: { input: { executionId: string; tenantId: string }; output: { autoImplement: boolean } };
-  /** `baseCommit` absent (standalone implementation): the agent obtains it with `git.prepare` */
+  /**
+   * `baseCommit` absent (standalone implementation): the agent obtains it with `git.prepare`; `description`: the
+   * refined description, for the coding agent's prompt (absent standalone)
+   */
   implement: {
-    input: RepositoryStepInput & { baseCommit?: string; branch: string; plan: string };
+    input: RepositoryStepInput & { baseCommit?: string; branch: string; plan: string; description?: string };
     output: { branch: string; commit: string; baseCommit: string; summary: string };
   };
   openPullRequest: {

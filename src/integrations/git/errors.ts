@@ -27,7 +27,9 @@ export type GitErrorCode =
   /** a file path that leaves the workspace or touches `.git` */
   | 'UNSAFE_PATH'
   /** `readFile` of a path the working tree does not hold */
-  | 'FILE_NOT_FOUND';
+  | 'FILE_NOT_FOUND'
+  /** a commit trailer whose key is not a token or whose value is not one line of text */
+  | 'INVALID_TRAILER';
 
 export class GitError extends Error {
   override readonly name = 'GitError';

@@ -4,23 +4,33 @@
  * Workspaces: `<workspacesDir>/<executionId>`, one clone per execution, reused by its steps when this worker
  * still has it and rebuilt from the origin when it does not. Nothing an agent needs later lives only there:
  * `prepare` returns the base commit (recorded in the checkpoint), `commitAndPush` pushes before it returns,
- * and `checkout` rebuilds a tree from those two alone.
+ * and `checkout` rebuilds a tree from those two alone. A coding agent works in a copy of its own,
+ * `<workspacesDir>/.agents/<executionId>` (agentWorkspace.ts), whose `.git` the worker never uses.
  *
  * @example
  * const git = createGitCli({ workspacesDir: './data/workspaces' });
  * const { baseCommit, workspace } = await git.prepare(executionId, repository, signal);
  * await git.commitAndPush(executionId, repository, { baseCommit, branch, message, files }, signal);
+ *
+ * const agentDir = await git.agentWorkspace(executionId, repository, { baseCommit }, signal);
+ * // … a coding agent edits agentDir.dir …
+ * await git.commitWorkspace(executionId, repository, agentDir, { baseCommit, branch, message, trailers }, signal);
  */
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { GitPort, Workspace } from '../../actors/ports.js';
 import type { Repository } from '../../machines/domain.js';
+import { agentWorkspaceDir, createAgentWorkspace } from './agentWorkspace.js';
 import { checkoutClean } from './checkoutClean.js';
+import { MAX_AGENT_FILE_BYTES } from './collectChange.js';
 import { type CommitFaultPoints, commitAndPushIn } from './commitAndPush.js';
+import { commitWorkspaceIn } from './commitWorkspace.js';
 import { GitError } from './errors.js';
 import { listFiles, readFile } from './files.js';
 import { KeyedLock } from './keyedLock.js';
 import { assertBranchName, findCommit, remoteBranchTip } from './refs.js';
 import { normaliseRepositoryUrl } from './repositoryUrl.js';
+import { findKeyedCommitIn } from './trailers.js';
 import { refreshWorkspace, workspaceDir } from './workspaceCache.js';
 
 export interface GitCliOptions {
@@ -28,11 +38,15 @@ export interface GitCliOptions {
   workspacesDir: string;
   /** tests only: see {@link CommitFaultPoints} */
   faultPoints?: CommitFaultPoints;
+  /** the largest file a coding agent's change may hold; default {@link MAX_AGENT_FILE_BYTES} (5 MiB) */
+  maxAgentFileBytes?: number;
 }
 
 export interface GitCli extends GitPort {
   /** where the workspace of `executionId` lives (it may not exist) */
   workspaceDir(executionId: string): string;
+  /** where the coding agent of `executionId` works (it may not exist) */
+  agentWorkspaceDir(executionId: string): string;
 }
 
 export function createGitCli(options: GitCliOptions): GitCli {
@@ -57,6 +71,7 @@ export function createGitCli(options: GitCliOptions): GitCli {
 
   return {
     workspaceDir: (executionId) => workspaceDir(root, executionId),
+    agentWorkspaceDir: (executionId) => agentWorkspaceDir(root, executionId),
 
     prepare: (executionId, repository, signal) =>
       withWorkspace(executionId, repository, signal, async (dir) => {
@@ -81,6 +96,47 @@ export function createGitCli(options: GitCliOptions): GitCli {
 
     listFiles,
     readFile,
+
+    agentWorkspace: (executionId, repository, ref, signal) =>
+      withWorkspace(executionId, repository, signal, async (dir): Promise<Workspace> => {
+        const commit = await findCommit(dir, ref.baseCommit, signal);
+        if (commit === null)
+          throw new GitError('COMMIT_NOT_FOUND', `base commit ${ref.baseCommit} is not in the origin`);
+        const agentDir = agentWorkspaceDir(root, executionId);
+        await createAgentWorkspace(dir, agentDir, commit, signal);
+        return { dir: agentDir };
+      }),
+
+    findKeyedCommit: (executionId, repository, ref, signal) =>
+      withWorkspace(executionId, repository, signal, async (dir) => {
+        await assertBranchName(ref.branch, dir, signal);
+        return findKeyedCommitIn(dir, ref.branch, ref.key, signal);
+      }),
+
+    commitWorkspace: (executionId, repository, workspace, change, signal) =>
+      withWorkspace(executionId, repository, signal, async (dir) => {
+        const agentDir = agentWorkspaceDir(root, executionId);
+        // Only a copy this adapter made is read as a work tree: never the clone, never an arbitrary folder.
+        if (path.resolve(workspace.dir) !== agentDir) {
+          throw new GitError(
+            'UNSAFE_PATH',
+            `"${workspace.dir}" is not the coding agent workspace of ${executionId}`,
+          );
+        }
+        const result = await commitWorkspaceIn(
+          dir,
+          agentDir,
+          repository.defaultBranch,
+          change,
+          { maxFileBytes: options.maxAgentFileBytes ?? MAX_AGENT_FILE_BYTES },
+          signal,
+          options.faultPoints,
+        );
+        await checkoutClean(dir, result.commit, result.branch, signal);
+        // The copy served its purpose: the change is on the origin now, and a re-run makes a fresh copy.
+        await rm(agentDir, { recursive: true, force: true });
+        return result;
+      }),
 
     commitAndPush: (executionId, repository, change, signal) =>
       withWorkspace(executionId, repository, signal, async (dir) => {

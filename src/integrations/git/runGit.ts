@@ -16,6 +16,11 @@ export interface RunGitOptions {
   input?: string | Buffer;
   /** exit codes that are answers, not failures (`git diff --quiet` exits 1 for "differs") */
   okExitCodes?: readonly number[];
+  /**
+   * `GIT_INDEX_FILE`: an index of the caller's own (collecting a coding agent's change), so the repository's
+   * index is left alone; every other repository variable stays cleared
+   */
+  indexFile?: string;
 }
 
 export interface GitResult {
@@ -79,11 +84,12 @@ const GLOBAL_OPTIONS = [
 /** Kept of stderr for error messages: the end holds git's `fatal:` line. */
 const STDERR_TAIL_BYTES = 4096;
 
-function gitEnvironment(): NodeJS.ProcessEnv {
+function gitEnvironment(indexFile: string | undefined): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of REPOSITORY_VARIABLES) delete env[name];
   return {
     ...env,
+    ...(indexFile !== undefined && { GIT_INDEX_FILE: indexFile }),
     ...IDENTITY,
     // A missing credential must fail the step, never wait for a person at a terminal nobody watches.
     GIT_TERMINAL_PROMPT: '0',
@@ -109,7 +115,7 @@ export function runGit(args: readonly string[], options: RunGitOptions): Promise
   return new Promise<GitResult>((resolve, reject) => {
     const child = spawn('git', [...GLOBAL_OPTIONS, ...args], {
       cwd: options.cwd,
-      env: gitEnvironment(),
+      env: gitEnvironment(options.indexFile),
       detached: true,
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });

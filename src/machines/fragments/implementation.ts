@@ -67,6 +67,7 @@ export const implementationStates = implementationSetup.createStateConfig({
           baseCommit: c.baseCommit,
           branch: c.implementationBranch,
           plan: planToImplement(c),
+          ...(c.refinedDescription !== undefined && { description: c.refinedDescription }),
         }),
         onDone: {
           target: 'publishImplementation',

@@ -3,6 +3,7 @@
  * adapters must, and record every AbortSignal they are handed.
  */
 import type { AgentContext } from '../../../src/actors/agent.js';
+import { PermanentFailure } from '../../../src/actors/failures.js';
 import type { Ports } from '../../../src/actors/ports.js';
 import type { WorkflowInput } from '../../../src/machines/domain.js';
 
@@ -19,8 +20,12 @@ export interface FakeWorld {
   pullRequests: { key: string; branch: string; title: string; body: string; url: string }[];
   prepared: number;
   signals: AbortSignal[];
-  /** what the fake model is asked to implement next */
+  /** what the fake model (and the fake coding agent) writes next */
   implementation: { files: Record<string, string>; summary: string };
+  /** what the fake coding agent was asked, one entry a run */
+  agentRuns: { step: string; dir: string; plan: string; description?: string }[];
+  /** the files each agent workspace holds now, by its folder */
+  agentWorkspaces: Map<string, Record<string, string>>;
   autoImplement: boolean;
   /** what the model review notes on every draft */
   reviewNotes: string[];
@@ -34,6 +39,8 @@ export function fakeWorld(): FakeWorld {
     prepared: 0,
     signals: [],
     implementation: { files: { 'src/flag.ts': 'export const flag = true;\n' }, summary: 'Adds the flag.' },
+    agentRuns: [],
+    agentWorkspaces: new Map(),
     autoImplement: true,
     reviewNotes: [],
     ports: undefined as never,
@@ -73,6 +80,34 @@ export function fakeWorld(): FakeWorld {
       },
       async readFile(_workspace, path) {
         return path === 'README.md' ? '# Sample app' : '';
+      },
+      async agentWorkspace(executionId, _repository, _ref, signal) {
+        seen(signal);
+        const dir = `/tmp/fake-agents/${executionId}/${world.agentWorkspaces.size + 1}`;
+        world.agentWorkspaces.set(dir, {});
+        return { dir };
+      },
+      async findKeyedCommit(_executionId, _repository, ref, signal) {
+        seen(signal);
+        const found = world.commits.find(
+          (c) => c.branch === ref.branch && c.message.endsWith(`\nPRFactory-Idempotency-Key: ${ref.key}`),
+        );
+        return found ? { commit: found.commit, message: found.message } : null;
+      },
+      async commitWorkspace(_executionId, _repository, workspace, change, signal) {
+        seen(signal);
+        const files = world.agentWorkspaces.get(workspace.dir);
+        if (files === undefined) throw new Error(`${workspace.dir} is no agent workspace`);
+        if (Object.keys(files).length === 0) throw new PermanentFailure('the coding agent changed nothing');
+        const trailers = Object.entries(change.trailers).map(([key, value]) => `${key}: ${value}`);
+        const message = `${change.message}\n\n${trailers.join('\n')}`;
+        const commit = `commit${world.commits.length + 1}`;
+        world.commits.push({ branch: change.branch, baseCommit: change.baseCommit, message, files, commit });
+        return {
+          commit,
+          branch: change.branch,
+          change: { added: Object.keys(files).sort(), modified: [], deleted: [] },
+        };
       },
       async commitAndPush(_executionId, _repository, change, signal) {
         seen(signal);
@@ -122,6 +157,19 @@ export function fakeWorld(): FakeWorld {
       async implement(_call, _req, signal) {
         seen(signal);
         return world.implementation;
+      },
+    },
+    codingAgent: {
+      async run(call, req, signal) {
+        seen(signal);
+        world.agentRuns.push({
+          step: call.step,
+          dir: req.workspace.dir,
+          plan: req.plan,
+          ...(req.description !== undefined && { description: req.description }),
+        });
+        world.agentWorkspaces.set(req.workspace.dir, { ...world.implementation.files });
+        return { agent: 'fake', summary: world.implementation.summary, turns: 3, costUsd: 0.25 };
       },
     },
     pullRequests: {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  assertSafePath,
   checkPolicy,
   implement,
+  implementationMessage,
   openPullRequest,
   postImplementationComment,
+  summaryOfMessage,
 } from '../../../src/actors/implementation.js';
 import { builtInAgents } from '../../../src/actors/index.js';
 import { agentKeys } from '../../../src/machines/agent-io.js';
@@ -18,10 +19,17 @@ describe('implementation agents', () => {
     expect(await checkPolicy(step(), agentContext(world))).toEqual({ autoImplement: false });
   });
 
-  it('implement writes the model change on the ticket branch, once, from the given base', async () => {
+  it('implement runs the coding agent from the given base and pushes its change with the trailers, once', async () => {
     const world = fakeWorld();
-    const input = { ...step(), baseCommit: 'base0', branch: 'prfactory/proj-7', plan: '# Plan' };
+    const input = {
+      ...step(),
+      baseCommit: 'base0',
+      branch: 'prfactory/proj-7',
+      plan: '# Plan',
+      description: 'Refined.',
+    };
     const first = await implement(input, agentContext(world));
+    // the worker died after the push, before recording it: the re-run finds the commit by its key
     const again = await implement(input, agentContext(world));
     expect(again).toEqual(first);
     expect(first).toEqual({
@@ -30,7 +38,13 @@ describe('implementation agents', () => {
       baseCommit: 'base0',
       summary: 'Adds the flag.',
     });
+    expect(world.agentRuns).toEqual([
+      { step: 'implement', dir: expect.any(String), plan: '# Plan', description: 'Refined.' },
+    ]);
     expect(world.commits).toHaveLength(1);
+    expect(world.commits[0]?.message).toBe(
+      `PROJ-7: Add a flag\n\nAdds the flag.\n\nPRFactory-Execution: ${input.executionId}\nPRFactory-Idempotency-Key: ${input.executionId}:implement:0`,
+    );
     expect(world.prepared).toBe(0);
   });
 
@@ -39,21 +53,31 @@ describe('implementation agents', () => {
     const out = await implement({ ...step(), branch: 'prfactory/proj-7', plan: 'p' }, agentContext(world));
     expect(out.baseCommit).toBe('head0');
     expect(world.prepared).toBe(1);
+    expect(world.agentRuns[0]).not.toHaveProperty('description');
   });
 
-  it('implement refuses files outside the repository and empty changes', async () => {
+  it('implement says so when the agent reports nothing, and fails permanently on an empty change', async () => {
     const world = fakeWorld();
     const input = { ...step(), baseCommit: 'b', branch: 'prfactory/proj-7', plan: 'p' };
-    world.implementation = { files: { '../escape.sh': 'x' }, summary: '' };
-    await expect(implement(input, agentContext(world))).rejects.toThrow(/outside the repository/);
-    world.implementation = { files: {}, summary: '' };
-    await expect(implement(input, agentContext(world))).rejects.toThrow(/no change/);
-    expect(world.commits).toHaveLength(0);
-    for (const bad of ['/etc/passwd', '.git/hooks/pre-commit', 'a/../../b', 'C:\\x', 'sub/.GIT/config', '']) {
-      expect(() => assertSafePath(bad)).toThrow();
+    world.implementation = { files: { 'a.ts': 'a' }, summary: '  ' };
+    expect((await implement(input, agentContext(world))).summary).toBe(
+      'Implemented by the fake coding agent.',
+    );
+    world.implementation = { files: {}, summary: 'Did nothing.' };
+    await expect(
+      implement({ ...input, executionId: 'another-execution' }, agentContext(world)),
+    ).rejects.toMatchObject({ kind: 'permanent', message: expect.stringMatching(/changed nothing/) });
+    expect(world.commits).toHaveLength(1);
+  });
+
+  it('reads the summary back from the commit message, whatever it holds', () => {
+    const trailers = '\n\nPRFactory-Execution: e\nPRFactory-Idempotency-Key: e:implement:0\n';
+    for (const summary of ['Adds the flag.', 'One.\n\n---\n\nTwo:\n- a\n- b', 'Signed-off-by: x']) {
+      const message = implementationMessage({ key: 'PROJ-7', title: 'Add a flag' }, summary) + trailers;
+      expect(summaryOfMessage(message)).toBe(summary);
     }
-    for (const good of ['src/a.ts', './README.md', '.gitignore', 'a/../b'])
-      expect(() => assertSafePath(good)).not.toThrow();
+    expect(summaryOfMessage('PROJ-7: subject only')).toBe('');
+    expect(summaryOfMessage('PROJ-7: s\n\nBody without trailers.')).toBe('Body without trailers.');
   });
 
   it('openPullRequest opens one pull request however often it runs', async () => {

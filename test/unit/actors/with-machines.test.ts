@@ -41,6 +41,10 @@ describe('built-in agents in the prfactory machine', () => {
     // both branches start from the commit refinement pinned
     expect(world.commits.map((c) => c.baseCommit)).toEqual(['head0', 'head0']);
     expect(world.prepared).toBe(1);
+    // the coding agent gets the refined description next to the plan
+    expect(world.agentRuns).toEqual([
+      expect.objectContaining({ step: 'implement', description: 'Refined with 2 answers.' }),
+    ]);
     expect(world.comments.map((c) => c.key.split(':')[1])).toEqual([
       'postQuestions',
       'postRefinedDescription',

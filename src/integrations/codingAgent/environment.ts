@@ -1,0 +1,66 @@
+/**
+ * The environment a coding agent runs with: an allowlist, never the worker's own environment. The worker holds
+ * the database URL, NATS credentials, API tokens and every tenant's keys (as `Section__Key` variables); an agent
+ * reads a ticket anyone can write, runs programs, and could print or send whatever it is given.
+ *
+ * It gets: the variables a program needs to run at all ({@link BASE_VARIABLES}), the names the tenant lists in
+ * `CodingAgent.Env` (when the worker has them), its model key under the variables its preset reads, and what the
+ * worker tells it (`PRFACTORY_PROMPT_FILE`).
+ */
+import { PermanentFailure } from '../../actors/failures.js';
+
+/** What any program expects: where programs are, a home for its own settings, language and time zone. */
+export const BASE_VARIABLES = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'LANG',
+  'LANGUAGE',
+  'LC_ALL',
+  'LC_CTYPE',
+  'LC_MESSAGES',
+  'TZ',
+  'TMPDIR',
+  'TERM',
+  'NO_COLOR',
+] as const;
+
+/**
+ * The worker's own settings, never passed even when `CodingAgent.Env` names them: configuration variables
+ * (`Http__ApiToken`, `Tenants__acme__Llm__ApiKey`, …), the database and NATS, libpq's `PG*` variables.
+ */
+const WORKER_ONLY = [/__/, /^DATABASE_URL$/i, /^NATS_/i, /^PG[A-Z]*$/];
+
+export function isWorkerOnly(name: string): boolean {
+  return WORKER_ONLY.some((pattern) => pattern.test(name));
+}
+
+/**
+ * @example
+ * agentEnvironment({ worker: process.env, names: ['HTTPS_PROXY'], keyVariables: ['ANTHROPIC_API_KEY'],
+ *   apiKey: settings.ApiKey, extra: { PRFACTORY_PROMPT_FILE: '/tmp/prf-agent-x/prompt.md' } });
+ */
+export function agentEnvironment(options: {
+  worker: NodeJS.ProcessEnv;
+  /** `CodingAgent.Env` */
+  names: readonly string[];
+  keyVariables: readonly string[];
+  apiKey: string | null;
+  extra: Record<string, string>;
+}): Record<string, string> {
+  const forbidden = options.names.find(isWorkerOnly);
+  if (forbidden !== undefined) {
+    throw new PermanentFailure(
+      `CodingAgent.Env names ${forbidden}: the worker's own settings (configuration, database, NATS) are never passed to a coding agent`,
+    );
+  }
+  const env: Record<string, string> = {};
+  for (const name of [...BASE_VARIABLES, ...options.names]) {
+    const value = options.worker[name];
+    if (value !== undefined) env[name] = value;
+  }
+  if (options.apiKey) for (const name of options.keyVariables) env[name] = options.apiKey;
+  return { ...env, ...options.extra };
+}
