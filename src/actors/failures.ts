@@ -1,3 +1,5 @@
+import type { StepFailureKind } from '../machines/stepFailure.js';
+
 /**
  * What went wrong in a step, in the terms the host acts on. Adapters map their protocol's errors to one of
  * these at the boundary (an HTTP status, an exit code, a reported error), so nothing above them parses a status:
@@ -11,7 +13,7 @@
  *
  * Any other error an agent throws counts as `transient`: a bug or an unforeseen failure is retried, then fails.
  */
-export type StepFailureKind = 'transient' | 'rateLimited' | 'permanent' | 'breakerOpen';
+export type { StepFailureKind };
 
 export class StepFailure extends Error {
   override readonly name: string = 'StepFailure';
@@ -54,16 +56,9 @@ export class BreakerOpenFailure extends StepFailure {
   }
 }
 
-const kinds: readonly StepFailureKind[] = ['transient', 'rateLimited', 'permanent', 'breakerOpen'];
-
 /**
  * The kind of anything thrown, read by shape rather than class: the error crosses the machine (whose context
- * keeps plain data), so the host sees `{ kind, retryAfterMs }`, not the instance.
+ * keeps plain data), so the host sees `{ kind, retryAfterMs }`, not the instance. Defined beside the machines,
+ * which record it and import nothing outside src/machines.
  */
-export function failureOf(error: unknown): { kind: StepFailureKind; retryAfterMs?: number } {
-  const e = error as { kind?: unknown; retryAfterMs?: unknown } | null;
-  const kind = kinds.find((k) => k === e?.kind) ?? 'transient';
-  const retryAfterMs =
-    typeof e?.retryAfterMs === 'number' && e.retryAfterMs >= 0 ? e.retryAfterMs : undefined;
-  return retryAfterMs === undefined ? { kind } : { kind, retryAfterMs };
-}
+export { failureOf } from '../machines/stepFailure.js';

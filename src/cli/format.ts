@@ -39,6 +39,7 @@ export function formatExecution(execution: ExecutionDetails): string {
     ['plan branch', execution.plan?.branch],
     ['pull request', execution.pullRequest?.url],
     ['last error', execution.lastError],
+    ['retry', execution.retry && `${execution.retry.reason}, next attempt at ${execution.retry.at}`],
     ['comments', execution.comments ? String(execution.comments.length) : undefined],
     ['attempts', `${execution.attempts} (resume attempts ${execution.resumeAttempts})`],
     ['priority', String(execution.priority)],

@@ -1,6 +1,6 @@
 /** The lifecycle events (docs/nats.md), written to the outbox with the state change that causes them. */
 import type { Plan, PullRequest, Question } from '../machines/domain.js';
-import { type ExecutionStatus, finishedStatuses } from '../persistence/schema.js';
+import { type ExecutionStatus, finishedStatuses, type RetryReason } from '../persistence/schema.js';
 
 /** An execution's lifecycle events: the last is one of its endings (`completed`, `failed`, `cancelled`). */
 export const eventKinds = [
@@ -29,6 +29,8 @@ export interface LifecycleEvent {
   plan?: Pick<Plan, 'branch' | 'markdown'>;
   pullRequest?: PullRequest;
   error?: string;
+  /** `retrying`: why it waits — an attempt `failed`, or the provider `rate_limited` it or has its `breaker_open` */
+  reason?: RetryReason;
 }
 
 /** A refused input, announced on `P.events.rejected` (docs/nats.md). */

@@ -331,6 +331,7 @@ export class Intake {
         runNow: true,
         attempts: 0,
         resumeAttempts: 0,
+        rateLimitWaitSeconds: 0,
       });
       return { executionId, status: 'pending' as const, created: true };
     });

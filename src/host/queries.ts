@@ -100,6 +100,10 @@ export async function getExecution(
     waitingFor: row.waiting_for,
     ...(view.pullRequest && { pullRequest: view.pullRequest }),
     ...(row.last_error && { lastError: row.last_error }),
+    ...(row.status === 'retrying' && {
+      // A retry an older worker scheduled has no reason: it was a failed attempt, the only kind it knew.
+      retry: { reason: row.retry_reason ?? 'failed', at: new Date(row.run_at).toISOString() },
+    }),
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
     ...(view.questions && { questions: view.questions }),

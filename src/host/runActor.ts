@@ -31,7 +31,7 @@ import {
   type StepObserver,
 } from './agentRuntime.js';
 import type { SettledState } from './settlementWrites.js';
-import { settlementOf, statePath, viewOf } from './snapshotView.js';
+import { type AgentFailure, settlementOf, statePath, viewOf } from './snapshotView.js';
 
 export interface RunActorOptions {
   def: GraphDefinition;
@@ -45,8 +45,8 @@ export interface RunActorOptions {
   inspect?: Observer<InspectionEvent>;
   /** a macrostep settled in a snapshot not stored yet */
   onSettled(settled: SettledState): void;
-  /** an agent failed (its state carries the tag `agentError`), or the actor itself errored */
-  onAgentError(agent: string, message: string): void;
+  /** an agent failed (its state carries the tag `agentError`), or the actor itself errored (`transient`) */
+  onAgentError(failure: AgentFailure): void;
 }
 
 /** Why the run stopped, as its agents' signal says it. */
@@ -84,7 +84,8 @@ export class RunActor {
     // An error observer must be subscribed before start(): without one XState rethrows asynchronously.
     this.actor.subscribe({
       next: (s) => this.capture(s),
-      error: (error) => options.onAgentError('(actor)', errorMessage(error)),
+      error: (error) =>
+        options.onAgentError({ agent: '(actor)', message: errorMessage(error), kind: 'transient' }),
     });
   }
 
@@ -139,7 +140,7 @@ export class RunActor {
     const settled = this.settledOf(snapshot);
     if (settled.settlement.kind === 'agentError') {
       // Never checkpointed: the retry resumes from the checkpoint that entered the failing step.
-      this.options.onAgentError(settled.settlement.agent, settled.settlement.message);
+      this.options.onAgentError(settled.settlement.failure);
       return;
     }
     const json = JSON.stringify(settled.persisted);

@@ -1,7 +1,7 @@
 /**
  * What one run has recorded of its execution, and so what its next write says: the state written last, the
- * failed attempts since the last progress, whether the execution ever started, and a kept resume being applied.
- * The runner decides when to write; this decides what, and remembers what committed.
+ * failed attempts and the rate-limited wait since the last progress, whether the execution ever started, and a
+ * kept resume being applied. The runner decides when to write; this decides what, and remembers what committed.
  */
 import type { ExecutionRow } from '../persistence/executions.js';
 import type { ExecutionWrite } from '../persistence/executionWrites.js';
@@ -38,6 +38,8 @@ export class RunProgress {
   /** failed attempts since the last progress */
   private attempts: number;
   private readonly resumeAttempts: number;
+  /** seconds waited for rate limits since the last progress */
+  private rateLimitWaitSeconds: number;
   /** the execution ran on some worker before: no `started` event */
   private startedBefore: boolean;
   private resume: ApplyingResume | undefined;
@@ -49,6 +51,7 @@ export class RunProgress {
     this.written = row.state;
     this.attempts = row.attempts;
     this.resumeAttempts = row.resume_attempts;
+    this.rateLimitWaitSeconds = row.rate_limit_wait_seconds;
     this.startedBefore = row.started_at !== null;
   }
 
@@ -93,7 +96,10 @@ export class RunProgress {
 
   /** `record` committed; `firstStart`: the execution started with it. */
   committed(record: PendingRecord): { firstStart: boolean } {
-    if (record.withCheckpoint) this.attempts = 0;
+    if (record.withCheckpoint) {
+      this.attempts = 0;
+      this.rateLimitWaitSeconds = 0;
+    }
     const firstStart = !this.startedBefore;
     this.startedBefore = true;
     if (record.resume && this.resume === record.resume) this.resume = undefined;
@@ -113,6 +119,7 @@ export class RunProgress {
       state: this.written,
       attempts: this.attempts,
       resumeAttempts: this.resumeAttempts,
+      rateLimitWaitSeconds: this.rateLimitWaitSeconds,
     };
   }
 

@@ -15,6 +15,7 @@
  * the execution now.
  */
 import type { AnyMachineSnapshot, InspectionEvent, Observer } from 'xstate';
+import { llmSettings } from '../agentSettings.js';
 import type { Config } from '../config.js';
 import { errorMessage } from '../errorMessage.js';
 import type { GraphDefinition, PersistedSnapshot } from '../machines/graph.js';
@@ -38,7 +39,7 @@ import { canMove, type RunOutcome, type RunPhase, takesSlot } from './runPhase.j
 import { RunProgress } from './runProgress.js';
 import { RunTelemetry } from './runTelemetry.js';
 import { type SettledState, takeOverWrite, type WriteTarget, writeTargetOf } from './settlementWrites.js';
-import { settlementOf } from './snapshotView.js';
+import { type AgentFailure, settlementOf } from './snapshotView.js';
 
 export type { RunOutcome } from './runPhase.js';
 
@@ -219,8 +220,8 @@ export class ExecutionRunner {
       onSettled: (settled) => {
         if (this.phase !== 'ended') this.enqueue(() => this.persist(settled, []));
       },
-      onAgentError: (agent, message) => {
-        if (this.phase !== 'ended') this.enqueue(() => this.onAgentFailure(agent, message));
+      onAgentError: (failure) => {
+        if (this.phase !== 'ended') this.enqueue(() => this.onAgentFailure(failure));
       },
     });
     return this.actor;
@@ -306,12 +307,31 @@ export class ExecutionRunner {
     this.actor?.committed(settled.persisted);
   }
 
-  /** An agent failed (or timed out): retry from the last checkpoint after a growing delay, or fail. */
-  private async onAgentFailure(agent: string, message: string): Promise<void> {
+  /**
+   * An agent failed (or timed out): retry from the last checkpoint after a delay, or fail; how depends on the
+   * failure's kind (failurePolicy.ts).
+   */
+  private async onAgentFailure(failure: AgentFailure): Promise<void> {
     this.actor?.stop('agentFailed');
-    const decision = afterAgentFailure(this.progress.failedRun(), this.deps.config.AgentHost, agent, message);
+    const { config } = this.deps;
+    const policy = {
+      ...config.AgentHost,
+      MaxRateLimitWaitSeconds: llmSettings(config, this.target.tenantId).MaxRateLimitWaitSeconds,
+    };
+    const decision = afterAgentFailure(this.progress.failedRun(), policy, failure);
     this.log.warn(
-      { agent, attempts: this.progress.attemptsSoFar + 1, outcome: decision.outcome, err: message },
+      {
+        agent: failure.agent,
+        kind: failure.kind,
+        ...(failure.retryAfterMs !== undefined && { retryAfterMs: failure.retryAfterMs }),
+        attempts: this.progress.attemptsSoFar + 1,
+        outcome: decision.outcome,
+        ...(decision.outcome === 'retrying' && {
+          reason: decision.reason,
+          delaySeconds: decision.delaySeconds,
+        }),
+        err: failure.message,
+      },
       'agent failed',
     );
     await this.settle(decision);

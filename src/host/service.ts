@@ -4,7 +4,7 @@
  */
 
 import type { ExecutionView, Repository, Ticket } from '../machines/domain.js';
-import type { ExecutionStatus } from '../persistence/schema.js';
+import type { ExecutionStatus, RetryReason } from '../persistence/schema.js';
 import type { ExecutionUsage } from '../persistence/usage.js';
 import type { LifecycleEvent } from './events.js';
 import type { InputMeta } from './messages.js';
@@ -24,6 +24,8 @@ export interface ExecutionDetails extends ExecutionView {
   waitingFor: string[];
   comments?: { at: string; body: string }[];
   lastError?: string;
+  /** while `retrying`: why, and when the next attempt may run (ISO); absent in every other status */
+  retry?: { reason: RetryReason; at: string };
   createdAt: string;
   updatedAt: string;
   history: { state: string; at: string }[];

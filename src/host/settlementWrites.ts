@@ -6,6 +6,7 @@ import type { PersistedSnapshot } from '../machines/graph.js';
 import type { Wait } from '../machines/waits.js';
 import type { ExecutionRow } from '../persistence/executions.js';
 import type { EventDraft, ExecutionWrite } from '../persistence/executionWrites.js';
+import type { RetryReason } from '../persistence/schema.js';
 import type { SpanRef } from '../telemetry/tracing.js';
 import type { Settlement, viewOf } from './snapshotView.js';
 
@@ -86,8 +87,8 @@ export function checkpointWrite(
       view,
       started: true,
       ...(o.firstSpan && { firstSpan: o.firstSpan }),
-      // A new checkpoint is progress: the retry count starts again (docs/architecture.md).
-      ...(o.withCheckpoint && { attempts: 0, lastError: null }),
+      // A new checkpoint is progress: the retry count and the rate-limited wait start again (docs/architecture.md).
+      ...(o.withCheckpoint && { attempts: 0, rateLimitWaitSeconds: 0, lastError: null }),
       ...(o.applied && { resumeAttempts: 0 }),
     },
     events,
@@ -127,21 +128,26 @@ export function checkpointWrite(
   }
 }
 
-/** A failed attempt with another to come after `delaySeconds` (agent failure, or failing to apply a resume). */
+/**
+ * Another attempt to come after `delaySeconds`, for `reason`: a failed attempt (agent failure, or failing to
+ * apply a resume), or a step refused by its provider (rate limit, open breaker). The lease goes back, so the
+ * execution holds no worker's slot while it waits.
+ */
 export function retryingWrite(
   target: WriteTarget,
-  r: FailureFields & { error: string; delaySeconds: number },
+  r: FailureFields & { error: string; delaySeconds: number; reason: RetryReason },
 ): ExecutionWrite {
   return {
     ...target,
     set: {
       status: 'retrying',
+      retryReason: r.reason,
       lastError: r.error,
       runAfterSeconds: r.delaySeconds,
       releaseLease: true,
       ...counters(r),
     },
-    events: [failureEvent('retrying', 'retrying', r, r.error)],
+    events: [failureEvent('retrying', 'retrying', r, r.error, r.reason)],
   };
 }
 
@@ -170,7 +176,7 @@ export function takeOverWrite(
   target: WriteTarget,
   t: { state: string | null; attempt: number; error: string },
 ): ExecutionWrite {
-  return { ...target, set: {}, events: [failureEvent('retrying', 'running', t, t.error)] };
+  return { ...target, set: {}, events: [failureEvent('retrying', 'running', t, t.error, 'failed')] };
 }
 
 /** Where a failed attempt stood, and the failure counters it sets (when given). */
@@ -180,22 +186,32 @@ interface FailureFields {
   attempt: number;
   attempts?: number;
   resumeAttempts?: number;
+  rateLimitWaitSeconds?: number;
 }
 
-function counters(c: FailureFields): { attempts?: number; resumeAttempts?: number } {
+function counters(
+  c: FailureFields,
+): Pick<ExecutionWrite['set'], 'attempts' | 'resumeAttempts' | 'rateLimitWaitSeconds'> {
   return {
     ...(c.attempts !== undefined && { attempts: c.attempts }),
     ...(c.resumeAttempts !== undefined && { resumeAttempts: c.resumeAttempts }),
+    ...(c.rateLimitWaitSeconds !== undefined && { rateLimitWaitSeconds: c.rateLimitWaitSeconds }),
   };
 }
 
+/** The event of a failure; a `retrying` one says why it waits (`reason`). */
 function failureEvent(
   kind: EventDraft['kind'],
   status: EventDraft['status'],
   f: Pick<FailureFields, 'state' | 'attempt'>,
   error: string,
+  reason?: RetryReason,
 ): EventDraft {
-  return { kind, status, fields: { ...(f.state && { state: f.state }), attempt: f.attempt, error } };
+  return {
+    kind,
+    status,
+    fields: { ...(f.state && { state: f.state }), attempt: f.attempt, error, ...(reason && { reason }) },
+  };
 }
 
 /** The views a wait shows, as its `suspended` event carries them. */

@@ -12,6 +12,7 @@ import {
   resumeTypes,
   WAITING_TAG,
 } from '../machines/events.js';
+import type { StepFailureKind } from '../machines/stepFailure.js';
 import { type Wait, waitSchema, waitViews } from '../machines/waits.js';
 
 type WaitView = Wait['shows'][number];
@@ -59,22 +60,26 @@ export function waitingFor(snapshot: AnyMachineSnapshot): ResumeType[] {
   return waitOf(snapshot)?.waitingFor ?? [];
 }
 
+/** An agent's failure as its graph recorded it (`agentError`), for the failure policy. */
+export interface AgentFailure {
+  agent: string;
+  message: string;
+  /** `transient` when the graph recorded none (a graph or a checkpoint from before the kinds) */
+  kind: StepFailureKind;
+  /** for `rateLimited` and `breakerOpen`: how long to wait before the next attempt, when the failure said */
+  retryAfterMs?: number;
+}
+
 export type Settlement =
   | { kind: 'running' }
   | { kind: 'waiting'; waitingFor: ResumeType[]; shows: WaitView[] }
   | { kind: 'completed' }
   | { kind: 'failed'; reason: string }
-  | { kind: 'agentError'; agent: string; message: string };
+  | { kind: 'agentError'; failure: AgentFailure };
 
 export function settlementOf(snapshot: AnyMachineSnapshot): Settlement {
   const view = viewOf(snapshot.context);
-  if (snapshot.hasTag(AGENT_ERROR_TAG)) {
-    return {
-      kind: 'agentError',
-      agent: view.agentError?.agent ?? '?',
-      message: view.agentError?.message ?? '?',
-    };
-  }
+  if (snapshot.hasTag(AGENT_ERROR_TAG)) return { kind: 'agentError', failure: agentFailureOf(view) };
   if (snapshot.status === 'done') {
     if (snapshot.hasTag(FAILED_TAG)) return { kind: 'failed', reason: view.failureReason ?? 'failed' };
     return { kind: 'completed' };
@@ -82,6 +87,16 @@ export function settlementOf(snapshot: AnyMachineSnapshot): Settlement {
   const wait = waitOf(snapshot);
   if (wait) return { kind: 'waiting', ...wait };
   return { kind: 'running' };
+}
+
+function agentFailureOf(view: ExecutionView): AgentFailure {
+  const recorded = view.agentError;
+  return {
+    agent: recorded?.agent ?? '?',
+    message: recorded?.message ?? '?',
+    kind: recorded?.kind ?? 'transient',
+    ...(recorded?.retryAfterMs !== undefined && { retryAfterMs: recorded.retryAfterMs }),
+  };
 }
 
 export function viewOf(context: unknown): ExecutionView {

@@ -3,6 +3,7 @@
  * they cross the process boundary (start messages, checkpoints read back, the HTTP view of an execution).
  */
 import { z } from 'zod';
+import { stepFailureKinds } from './stepFailure.js';
 
 export const ticketSchema = z.object({
   key: z.string().min(1).max(200),
@@ -55,7 +56,19 @@ export const executionViewSchema = z.object({
   pullRequest: pullRequestSchema.optional(),
   /** set by a final state tagged `failed`: why the execution failed for good */
   failureReason: z.string().optional(),
-  /** set by the `agentFailed` state: which agent failed and its message */
-  agentError: z.object({ agent: z.string(), message: z.string() }).optional(),
+  /**
+   * set by the `agentFailed` state: which agent failed, its message, and the failure's kind and wait
+   * (stepFailure.ts) for the host's failure policy. Kind and wait are optional: graphs and checkpoints from before
+   * them record neither, which reads as `transient`; a value this worker does not know reads as absent rather
+   * than hiding the whole view.
+   */
+  agentError: z
+    .object({
+      agent: z.string(),
+      message: z.string(),
+      kind: z.enum(stepFailureKinds).optional().catch(undefined),
+      retryAfterMs: z.number().nonnegative().optional().catch(undefined),
+    })
+    .optional(),
 });
 export type ExecutionView = z.output<typeof executionViewSchema>;

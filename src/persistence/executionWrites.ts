@@ -16,7 +16,7 @@ import {
   claimLockKey,
 } from './claim.js';
 import type { Database, PreparedStatement } from './database.js';
-import type { ExecutionStatus } from './schema.js';
+import type { ExecutionStatus, RetryReason } from './schema.js';
 
 export interface EventDraft {
   kind: string;
@@ -52,6 +52,10 @@ export interface ExecutionWrite {
     view?: Record<string, unknown>;
     attempts?: number;
     resumeAttempts?: number;
+    /** seconds waited for rate limits since the last progress (0 with a new checkpoint) */
+    rateLimitWaitSeconds?: number;
+    /** why a `retrying` execution waits; a write that sets another status clears it */
+    retryReason?: RetryReason;
     lastError?: string | null;
     runAfterSeconds?: number;
     started?: boolean;
@@ -96,6 +100,8 @@ function rowOf(write: ExecutionWrite, at: string) {
     view: s.view ?? null,
     attempts: s.attempts ?? null,
     resume_attempts: s.resumeAttempts ?? null,
+    rate_limit_wait: s.rateLimitWaitSeconds ?? null,
+    retry_reason: s.retryReason ?? null,
     set_last_error: s.lastError !== undefined,
     last_error: s.lastError ?? null,
     run_after: s.runAfterSeconds ?? null,

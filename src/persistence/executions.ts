@@ -68,6 +68,7 @@ export async function updateExecution(
     runNow?: boolean;
     attempts?: number;
     resumeAttempts?: number;
+    rateLimitWaitSeconds?: number;
     waitingFor?: string[];
     lastError?: string | null;
     traceParent?: string | null;
@@ -84,6 +85,7 @@ export async function updateExecution(
       ...(set.runNow && { run_at: sql`now()` }),
       ...(set.attempts !== undefined && { attempts: set.attempts }),
       ...(set.resumeAttempts !== undefined && { resume_attempts: set.resumeAttempts }),
+      ...(set.rateLimitWaitSeconds !== undefined && { rate_limit_wait_seconds: set.rateLimitWaitSeconds }),
       ...(set.waitingFor !== undefined && { waiting_for: JSON.stringify(set.waitingFor) }),
       ...(set.lastError !== undefined && { last_error: set.lastError }),
       ...(set.traceParent !== undefined && { trace_parent: set.traceParent }),

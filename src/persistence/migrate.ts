@@ -12,6 +12,7 @@ import { type Kysely, type Migration, sql, type Transaction } from 'kysely';
 import { installFunctions } from './installFunctions.js';
 import { upgradeLegacyLayout } from './legacyLayout.js';
 import * as baseline from './migrations/0001_baseline.js';
+import * as retryReason from './migrations/0002_retry_reason.js';
 import * as stepUsage from './migrations/0003_step_usage.js';
 import type { DB } from './schema.js';
 
@@ -21,6 +22,7 @@ import type { DB } from './schema.js';
  */
 export const migrations: readonly (readonly [name: string, migration: Migration])[] = [
   ['0001_baseline', baseline],
+  ['0002_retry_reason', retryReason],
   ['0003_step_usage', stepUsage],
 ];
 

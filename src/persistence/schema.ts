@@ -14,6 +14,13 @@ export const executionStatuses = ['pending', 'running', 'suspended', 'retrying',
 export type ExecutionStatus = (typeof executionStatuses)[number];
 export const finishedStatuses: readonly ExecutionStatus[] = endings;
 
+/**
+ * Why a `retrying` execution waits: an attempt failed (and was counted), the provider rate-limited it, or the
+ * provider's circuit breaker is open (neither of the last two spends an attempt).
+ */
+export const retryReasons = ['failed', 'rate_limited', 'breaker_open'] as const;
+export type RetryReason = (typeof retryReasons)[number];
+
 export interface ExecutionsTable {
   id: string;
   graph: string;
@@ -35,6 +42,16 @@ export interface ExecutionsTable {
   attempts: Generated<number>;
   resume_attempts: Generated<number>;
   last_error: string | null;
+  /**
+   * why the retry it waits for was scheduled; set by every write that sets the status (null unless `retrying`),
+   * so it means something only while the status is `retrying` (migration 0002)
+   */
+  retry_reason: RetryReason | null;
+  /**
+   * seconds of rate-limited waits since the last progress (a new checkpoint or an operator's retry resets it),
+   * bounded by the tenant's `Llm.MaxRateLimitWaitSeconds` (migration 0002)
+   */
+  rate_limit_wait_seconds: Generated<number>;
   run_at: Timestamp;
   lease_owner: string | null;
   lease_expires_at: Date | null;

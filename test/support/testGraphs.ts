@@ -5,8 +5,10 @@
  */
 import { assign, setup } from 'xstate';
 import type { AgentFn } from '../../src/actors/agent.js';
+import type { AgentKey } from '../../src/machines/agent-io.js';
 import { type WorkflowInput, workflowInputSchema } from '../../src/machines/domain.js';
 import { AGENT_ERROR_TAG, WAITING_TAG } from '../../src/machines/events.js';
+import { agentErrorUpdate } from '../../src/machines/fragments/common.js';
 import { agentSlot, type GraphDefinition } from '../../src/machines/graph.js';
 import { waitMeta } from '../../src/machines/waits.js';
 
@@ -18,7 +20,7 @@ type Ctx = {
   executionId: string;
   done: number;
   answers?: Record<string, string>;
-  agentError?: { agent: string; message: string };
+  agentError?: ReturnType<typeof agentErrorUpdate>['agentError'];
 };
 
 /** A chain of `count` agent steps named `<prefix>1` … `<prefix><count>`. */
@@ -35,12 +37,10 @@ export function stepsGraph(id: string, count: number, prefix = 'step'): GraphDef
         onDone: { target: keys[i + 1] ?? 'done', actions: assign({ done: i + 1 }) },
         onError: {
           target: 'agentFailed',
-          actions: assign({
-            agentError: ({ event }: { event: { error: unknown } }) => ({
-              agent: key,
-              message: event.error instanceof Error ? event.error.message : String(event.error),
-            }),
-          }),
+          // As the built-in graphs record it: agent, message, and the failure's kind and wait.
+          actions: assign(({ event }: { event: { error: unknown } }) =>
+            agentErrorUpdate({ agent: key as AgentKey, error: event.error }),
+          ),
         },
       },
     };

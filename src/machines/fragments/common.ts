@@ -8,6 +8,7 @@ import { errorMessage } from '../../errorMessage.js';
 import type { AgentKey } from '../agent-io.js';
 import type { WorkflowInput } from '../domain.js';
 import { AGENT_ERROR_TAG, FAILED_TAG, type ResumeEvent, type WAITING_TAG } from '../events.js';
+import { failureOf } from '../stepFailure.js';
 import type { WorkflowContext } from './context.js';
 
 export type GraphTag = typeof WAITING_TAG | typeof FAILED_TAG | typeof AGENT_ERROR_TAG;
@@ -51,9 +52,13 @@ export interface AgentErrorParams {
  * The context update of the `recordAgentError` action every graph's setup declares as
  * `recordAgentError: assign((_, params: AgentErrorParams) => agentErrorUpdate(params))`. The action is named
  * (not inline) so diagrams show it and the `onError` of every invoke can be built by {@link onAgentError}.
+ * Besides agent and message it keeps the failure's kind and wait, which the host's failure policy acts on: the
+ * error object itself does not survive the machine.
  */
 export function agentErrorUpdate(params: AgentErrorParams): Pick<WorkflowContext, 'agentError'> {
-  return { agentError: { agent: params.agent, message: agentErrorMessage(params.error) } };
+  return {
+    agentError: { agent: params.agent, message: agentErrorMessage(params.error), ...failureOf(params.error) },
+  };
 }
 
 /**

@@ -53,8 +53,9 @@ BEGIN
   WITH v AS (
     SELECT * FROM jsonb_to_recordset(batch) AS x(
       id uuid, owner text, epoch integer, status text, state text, graph_version integer, waiting_for jsonb,
-      view jsonb, attempts integer, resume_attempts integer, set_last_error boolean, last_error text,
-      run_after double precision, started boolean, finished boolean, release boolean, first_span jsonb,
+      view jsonb, attempts integer, resume_attempts integer, rate_limit_wait double precision,
+      retry_reason text, set_last_error boolean, last_error text, run_after double precision, started boolean,
+      finished boolean, release boolean, first_span jsonb,
       checkpoints integer, cp_version integer, cp_state text, cp_waiting boolean, cp_snapshot jsonb,
       events integer, event_list jsonb)
   ), upd AS (
@@ -66,6 +67,10 @@ BEGIN
       view = coalesce(v.view, e.view),
       attempts = coalesce(v.attempts, e.attempts),
       resume_attempts = coalesce(v.resume_attempts, e.resume_attempts),
+      rate_limit_wait_seconds = coalesce(v.rate_limit_wait, e.rate_limit_wait_seconds),
+      -- The reason belongs to the status: a write that sets one sets it (null unless retrying), so a row an
+      -- older worker moves on never keeps a stale reason.
+      retry_reason = CASE WHEN v.status IS NOT NULL THEN v.retry_reason ELSE e.retry_reason END,
       last_error = CASE WHEN v.set_last_error THEN v.last_error ELSE e.last_error END,
       run_at = CASE WHEN v.run_after IS NOT NULL THEN now() + make_interval(secs => v.run_after)
                     WHEN v.status = 'pending' THEN now() ELSE e.run_at END,

@@ -30,7 +30,11 @@ describe('failures', () => {
     });
     const worker = cluster.workers[0]!;
     const { executionId } = await worker.service.start(startBody('chain'), meta);
+    // Between attempts (waits of 0.2, 0.4, 0.8 s) the details say why and until when.
+    const waiting = await waitForStatus(worker, executionId, ['retrying']);
+    expect(waiting.retry).toEqual({ reason: 'failed', at: expect.any(String) });
     const failed = await waitForStatus(worker, executionId, ['failed']);
+    expect(failed.retry).toBeUndefined();
     expect(runs.filter((r) => r.key === 'step1')).toHaveLength(1);
     expect(runs.filter((r) => r.key === 'step2')).toHaveLength(4);
     expect(failed.attempts).toBe(4);
@@ -41,7 +45,12 @@ describe('failures', () => {
     expect(gaps[1]!).toBeGreaterThan(gaps[0]!);
     expect(gaps[2]!).toBeGreaterThan(gaps[1]!);
     const events = await worker.service.eventsAfter(executionId, 0);
-    expect(events.filter((e) => e.kind === 'retrying').map((e) => e.attempt)).toEqual([1, 2, 3]);
+    const retrying = events.filter((e) => e.kind === 'retrying');
+    expect(retrying.map((e) => [e.attempt, e.reason])).toEqual([
+      [1, 'failed'],
+      [2, 'failed'],
+      [3, 'failed'],
+    ]);
     expect(events.at(-1)).toMatchObject({ kind: 'failed', status: 'failed' });
   });
 

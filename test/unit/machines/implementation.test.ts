@@ -73,7 +73,11 @@ describe('implementation graph', () => {
     });
     const snap = await settled(createActor(machine, { input: workflowInput() }).start());
     expect(snap.value).toBe('agentFailed');
-    expect(snap.context.agentError).toEqual({ agent: 'openPullRequest', message: 'forge down' });
+    expect(snap.context.agentError).toEqual({
+      agent: 'openPullRequest',
+      message: 'forge down',
+      kind: 'transient',
+    });
   });
 
   it('refuses a start whose input.plan is not a string', () => {

@@ -104,6 +104,10 @@ describe('planning graph', () => {
     ).start();
     const snap = await settled(actor);
     expect(snap.value).toBe('agentFailed');
-    expect(snap.context.agentError).toEqual({ agent: 'commitPlan', message: 'push rejected' });
+    expect(snap.context.agentError).toEqual({
+      agent: 'commitPlan',
+      message: 'push rejected',
+      kind: 'transient',
+    });
   });
 });

@@ -89,6 +89,6 @@ describe('prfactory graph', () => {
     const snap = await settled(actor);
     expect(snap.value).toBe('agentFailed');
     expect(snap.hasTag('agentError')).toBe(true);
-    expect(snap.context.agentError).toEqual({ agent: 'implement', message: 'llm quota' });
+    expect(snap.context.agentError).toEqual({ agent: 'implement', message: 'llm quota', kind: 'transient' });
   });
 });

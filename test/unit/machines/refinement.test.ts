@@ -61,6 +61,7 @@ describe('refinement graph, other ways', () => {
     expect(snap.context.agentError).toEqual({
       agent: 'analyseCodebase',
       message: 'git: repository not found',
+      kind: 'transient',
     });
     // the checkpoint keeps the message: an Error object would have serialised to {}
     expect(JSON.parse(JSON.stringify(snap.context)).agentError.message).toBe('git: repository not found');
@@ -73,7 +74,7 @@ describe('refinement graph, other ways', () => {
       }),
     });
     const snap = await settled(createActor(machine, { input: workflowInput() }).start());
-    expect(snap.context.agentError).toEqual({ agent: 'cloneRepository', message: 'boom' });
+    expect(snap.context.agentError).toEqual({ agent: 'cloneRepository', message: 'boom', kind: 'transient' });
   });
 
   it('passes small inputs: ids, the ticket, the pinned base commit', async () => {
