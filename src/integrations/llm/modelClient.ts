@@ -41,10 +41,16 @@ export interface ModelRequest {
 }
 
 export interface ModelResponse {
-  /** the structured answer, parsed from JSON but not yet validated */
+  /** the structured answer, parsed from JSON but not yet validated (undefined when there is a `problem`) */
   output: unknown;
   /** the answer as the model wrote it (JSON text), for a repair request */
   text: string;
+  /**
+   * Why the answer cannot be used as it stands, when the provider says so: cut off at `maxOutputTokens`, a
+   * refusal, no tool call, text that is not JSON. It is an answer, not a failure: its tokens were spent (the
+   * meter counts them) and structured output asks once more, telling the model this reason.
+   */
+  problem?: string;
   usage: TokenUsage;
 }
 
