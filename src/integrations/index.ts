@@ -1,8 +1,8 @@
 /**
- * The adapters behind the ports, and the default set the embedded worker runs with: the offline LLM, local
- * tickets, git through its command line, each tenant's configured coding agent, local pull requests and the
- * configured tenant policy. Providers such
- * as Jira, GitHub or a hosted model are chosen by configuration when they exist; none is built here yet.
+ * The adapters behind the ports, and the default set a worker runs with: each tenant's language model (the offline
+ * stand-in unless `Tenants.<id>.Llm` names a provider) and coding agent (`Tenants.<id>.CodingAgent`), local
+ * tickets, git through its command line, local pull requests and the configured tenant policy
+ * (docs/integrations.md). Jira and GitHub are chosen by configuration when they exist; neither is built here yet.
  */
 import type { Kysely } from 'kysely';
 import type { Ports } from '../actors/ports.js';
@@ -11,8 +11,10 @@ import type { DB } from '../persistence/schema.js';
 import type { Telemetry } from '../telemetry/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import { createCodingAgents } from './codingAgent/codingAgents.js';
+import { meteredCodingAgent } from './codingAgent/meteredAgent.js';
 import { createGitCli } from './git/gitCli.js';
-import { createOfflineLlm } from './llm/offline.js';
+import { ProviderBreakers } from './llm/providerBreakers.js';
+import { createTenantLlm } from './llm/tenantLlm.js';
 import { createConfigPolicy } from './policy.js';
 import { createLocalPullRequests } from './pullRequests/local.js';
 import { createLocalTickets } from './tickets/local.js';
@@ -41,14 +43,24 @@ export interface DefaultPortsOptions {
  * const ports = createDefaultPorts({ config, db });
  */
 export function createDefaultPorts(options: DefaultPortsOptions): Ports {
-  const { config, db } = options;
-  const llm = createOfflineLlm();
+  const { config, db, telemetry } = options;
+  const meter = {
+    db,
+    breakers: new ProviderBreakers(),
+    metrics: telemetry?.metrics,
+    tracer: telemetry?.tracing.tracer,
+  };
+  const llm = createTenantLlm({ config, meter });
   const git = createGitCli({ workspacesDir: options.workspacesDir ?? config.Workspaces.Directory });
   return {
     llm,
     tickets: createLocalTickets(db),
     git,
-    codingAgent: createCodingAgents({ config, llm, git }),
+    codingAgent: meteredCodingAgent(createCodingAgents({ config, llm, git }), {
+      config,
+      db,
+      metrics: telemetry?.metrics,
+    }),
     pullRequests: createLocalPullRequests(db),
     policy: createConfigPolicy(config),
   };

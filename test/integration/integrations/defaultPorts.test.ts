@@ -60,7 +60,7 @@ describe('default ports', () => {
     const origin = createSampleOrigin();
     try {
       const ports = createDefaultPorts({ config: parseConfig({}), db: database.db, workspacesDir });
-      expect(ports.llm.name).toBe('offline');
+      expect(ports.llm.name).toBe('by tenant');
       const executionId = randomUUID();
       const ticket = { key: 'PROJ-9', system: 'local' as const, title: 'Demo', description: '' };
       const repository = { url: origin.url, defaultBranch: 'main' };
