@@ -16,6 +16,8 @@ export interface Exchange {
   json: unknown;
   /** true once the client closed the connection before the answer was sent */
   closedEarly: boolean;
+  /** when the request's body had arrived (Date.now()) */
+  at: number;
   /** the status the server answered (undefined while it waits, or when the client left first) */
   status?: number;
 }
@@ -55,6 +57,7 @@ export async function startModelServer(onRequest: (exchange: Exchange) => Answer
         raw,
         json: parse(raw),
         closedEarly: false,
+        at: Date.now(),
       };
       const answer = onRequest(exchange);
       const send = () => {
