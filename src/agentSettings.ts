@@ -32,7 +32,24 @@ const httpUrl = nullableString.refine(
   (url) => url === null || /^https?:\/\/[^\s]+$/i.test(url),
   'must be an http:// or https:// URL',
 );
-const variableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
+/**
+ * The worker's own settings, never passed to a coding agent even when `CodingAgent.Env` names them:
+ * configuration variables (`Http__ApiToken`, `Tenants__acme__Llm__ApiKey`, …), the database and NATS, libpq's
+ * `PG*` variables.
+ */
+const WORKER_ONLY = [/__/, /^DATABASE_URL$/i, /^NATS_/i, /^PG[A-Z]*$/];
+
+export function isWorkerOnlyVariable(name: string): boolean {
+  return WORKER_ONLY.some((pattern) => pattern.test(name));
+}
+
+const variableName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+  .refine(
+    (name) => !isWorkerOnlyVariable(name),
+    'names one of the worker’s own settings (configuration, database, NATS), which a coding agent never gets',
+  );
 
 /** `Tenants.<id>.Llm`: every key optional (inherited), with the defaults of {@link LLM_DEFAULTS}. */
 export const llmSchema = z

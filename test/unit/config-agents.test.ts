@@ -93,6 +93,9 @@ describe('model and coding agent settings', () => {
       [{ acme: { CodingAgent: { Command: ['/bin/agent'] } } }, 'Tenants.acme.CodingAgent.Command'],
       [{ acme: { CodingAgent: { Preset: 'command' } } }, 'Tenants.acme.CodingAgent.Command'],
       [{ acme: { CodingAgent: { Env: ['NOT A NAME'] } } }, 'Tenants.acme.CodingAgent.Env.0'],
+      [{ acme: { CodingAgent: { Env: ['HOME', 'DATABASE_URL'] } } }, 'Tenants.acme.CodingAgent.Env.1'],
+      [{ acme: { CodingAgent: { Env: ['Tenants__acme__Llm__ApiKey'] } } }, 'Tenants.acme.CodingAgent.Env.0'],
+      [{ acme: { CodingAgent: { Env: ['NATS_CREDS'] } } }, 'Tenants.acme.CodingAgent.Env.0'],
     ];
     for (const [Tenants, key] of cases) expect(configErrorOf(() => parseConfig({ Tenants })).key).toBe(key);
   });

@@ -8,6 +8,7 @@
  * worker tells it (`PRFACTORY_PROMPT_FILE`).
  */
 import { PermanentFailure } from '../../actors/failures.js';
+import { isWorkerOnlyVariable } from '../../agentSettings.js';
 
 /** What any program expects: where programs are, a home for its own settings, language and time zone. */
 export const BASE_VARIABLES = [
@@ -28,16 +29,6 @@ export const BASE_VARIABLES = [
 ] as const;
 
 /**
- * The worker's own settings, never passed even when `CodingAgent.Env` names them: configuration variables
- * (`Http__ApiToken`, `Tenants__acme__Llm__ApiKey`, …), the database and NATS, libpq's `PG*` variables.
- */
-const WORKER_ONLY = [/__/, /^DATABASE_URL$/i, /^NATS_/i, /^PG[A-Z]*$/];
-
-export function isWorkerOnly(name: string): boolean {
-  return WORKER_ONLY.some((pattern) => pattern.test(name));
-}
-
-/**
  * @example
  * agentEnvironment({ worker: process.env, names: ['HTTPS_PROXY'], keyVariables: ['ANTHROPIC_API_KEY'],
  *   apiKey: settings.ApiKey, extra: { PRFACTORY_PROMPT_FILE: '/tmp/prf-agent-x/prompt.md' } });
@@ -50,7 +41,8 @@ export function agentEnvironment(options: {
   apiKey: string | null;
   extra: Record<string, string>;
 }): Record<string, string> {
-  const forbidden = options.names.find(isWorkerOnly);
+  // Refused when the configuration is loaded already; checked again here for settings built another way.
+  const forbidden = options.names.find(isWorkerOnlyVariable);
   if (forbidden !== undefined) {
     throw new PermanentFailure(
       `CodingAgent.Env names ${forbidden}: the worker's own settings (configuration, database, NATS) are never passed to a coding agent`,
