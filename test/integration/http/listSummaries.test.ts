@@ -13,7 +13,8 @@ import { startCluster, type TestCluster, waitForStatus } from '../../support/wor
 
 const EXECUTIONS = 50;
 const DESCRIPTION = 'd'.repeat(100_000);
-const ERROR = `a long failure: ${'e'.repeat(3000)}`;
+// longer than the list's 500 characters, shorter than the 2,000 an agent's error keeps in the checkpoint
+const ERROR = `a long failure: ${'e'.repeat(1500)}`;
 const SUMMARY_KEYS = [
   'executionId',
   'graph',

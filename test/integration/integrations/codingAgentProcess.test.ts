@@ -175,8 +175,16 @@ describe('coding agent processes', () => {
     await expect(
       run(agent('claude-code', {}, { Command: [path.join(scratch, 'no-such-agent')] })),
     ).rejects.toMatchObject({ kind: 'permanent', message: expect.stringMatching(/could not be started/) });
-    await expect(
-      run(agent('claude-code', {}, { Env: ['FAKE_AGENT_SCRIPT', 'DATABASE_URL'] })),
-    ).rejects.toMatchObject({ kind: 'permanent', message: expect.stringMatching(/Env names DATABASE_URL/) });
+    // the configuration refuses such an Env when it loads; settings built another way meet the same refusal here
+    expect(() => agent('claude-code', {}, { Env: ['FAKE_AGENT_SCRIPT', 'DATABASE_URL'] })).toThrow(
+      /CodingAgent\.Env\.1: names one of the worker’s own settings/,
+    );
+    const config = agentConfig({ Preset: 'claude-code', Command: [fakeAgentPath('claude')] });
+    config.Tenants.acme!.CodingAgent!.Env = ['FAKE_AGENT_SCRIPT', 'DATABASE_URL'];
+    const built = createCodingAgents({ config, llm: {} as LlmPort, git: {} as GitPort, env: process.env });
+    await expect(run(built)).rejects.toMatchObject({
+      kind: 'permanent',
+      message: expect.stringMatching(/Env names DATABASE_URL/),
+    });
   });
 });
