@@ -14,6 +14,19 @@ function labelled(rows: [string, string | undefined][]): string {
     .join('\n');
 }
 
+/**
+ * What the execution's model calls and agent runs spent, on one line; nothing when nothing was called (or the
+ * worker answering is older than `usage`).
+ */
+function formatUsage(usage: ExecutionDetails['usage'] | undefined): string | undefined {
+  const total = usage?.total;
+  if (total === undefined || total.calls === 0) return undefined;
+  const tokens = `${total.inputTokens} in, ${total.outputTokens} out`;
+  const cached = total.cacheReadTokens > 0 ? `, ${total.cacheReadTokens} cache read` : '';
+  const cost = total.costUsd === undefined ? '' : `, $${total.costUsd.toFixed(4)}`;
+  return `${total.calls} call${total.calls === 1 ? '' : 's'}, tokens ${tokens}${cached}${cost}`;
+}
+
 /** The summary `prfactory-worker status <id>` prints. */
 export function formatExecution(execution: ExecutionDetails): string {
   const ticket = [execution.ticket.key, execution.ticket.title].filter(Boolean).join('  ');
@@ -40,6 +53,7 @@ export function formatExecution(execution: ExecutionDetails): string {
     ['pull request', execution.pullRequest?.url],
     ['last error', execution.lastError],
     ['retry', execution.retry && `${execution.retry.reason}, next attempt at ${execution.retry.at}`],
+    ['usage', formatUsage(execution.usage)],
     ['comments', execution.comments ? String(execution.comments.length) : undefined],
     ['attempts', `${execution.attempts} (resume attempts ${execution.resumeAttempts})`],
     ['priority', String(execution.priority)],

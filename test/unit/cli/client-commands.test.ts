@@ -367,6 +367,17 @@ describe('prfactory-worker status and list', () => {
     createdAt: '2026-01-01T00:00:00Z',
     updatedAt: '2026-01-01T00:02:00Z',
     history: [],
+    usage: {
+      total: {
+        calls: 3,
+        inputTokens: 1200,
+        outputTokens: 300,
+        cacheReadTokens: 4000,
+        cacheWriteTokens: 0,
+        costUsd: 0.01234,
+      },
+      steps: [],
+    },
   };
   /** a list item: the summary fields only */
   const summary = {
@@ -403,7 +414,18 @@ describe('prfactory-worker status and list', () => {
     expect(lines).toContain('plan branch   prfactory/plan/PROJ-1');
     expect(lines).toContain('pull request  https://git.example/pr/1');
     expect(lines).toContain('last error    git push failed');
+    expect(lines).toContain('usage         3 calls, tokens 1200 in, 300 out, 4000 cache read, $0.0123');
     expect(lines).toContain('comments      2');
+  });
+
+  it('status leaves the usage out when nothing was called, or the worker does not report it', async () => {
+    worker.answer(`GET /v1/executions/${ID}`, 200, { ...execution, usage: undefined });
+    expect((await runCli(['status', ID, '--url', worker.url])).stdout).not.toMatch(/^usage/m);
+    const none = {
+      total: { calls: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
+    };
+    worker.answer(`GET /v1/executions/${ID}`, 200, { ...execution, usage: { ...none, steps: [] } });
+    expect((await runCli(['status', ID, '--url', worker.url])).stdout).not.toMatch(/^usage/m);
   });
 
   it('status --json prints the API’s JSON', async () => {
