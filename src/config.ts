@@ -22,6 +22,7 @@ import {
   stringList,
   timeSpan,
 } from './configValues.js';
+import { githubSchema, jiraSchema, resolveTrackerSettings } from './trackerSettings.js';
 
 export { ConfigError } from './configError.js';
 export { parseTimeSpan } from './configValues.js';
@@ -37,6 +38,10 @@ export const tenantSchema = z
     ApiTokenFile: nullableString.describe('path of a file holding Tenants.<id>.ApiToken'),
     Llm: llmSchema.describe('the tenant’s language model (docs/integrations.md)'),
     CodingAgent: codingAgentSchema.describe('the tenant’s coding agent (docs/integrations.md)'),
+    GitHub: githubSchema.describe(
+      'the tenant’s GitHub: issues, pull requests, webhooks (docs/integrations.md)',
+    ),
+    Jira: jiraSchema.describe('the tenant’s Jira Cloud: issues, webhooks (docs/integrations.md)'),
   })
   .partial();
 
@@ -189,6 +194,9 @@ export const configSchema = z.object({
         .default(null)
         .describe('path of a file holding Http.ApiToken (its trailing newline ignored)'),
       BodyLimitBytes: positiveInt.default(1_048_576).describe('larger request bodies get 413'),
+      WebhookBodyLimitBytes: positiveInt
+        .default(26_214_400)
+        .describe('larger webhook deliveries get 413 (GitHub caps its payloads at 25 MB)'),
       RequestTimeoutSeconds: z.coerce
         .number()
         .positive()
@@ -291,7 +299,7 @@ export function parseConfig(raw: unknown): Config {
     throw new ConfigError(issue.path.join('.') || '(root)', issue.message);
   }
   checkNatsCredentials(result.data.Nats);
-  const config = resolveAgentSettings(resolveApiTokens(result.data));
+  const config = resolveTrackerSettings(resolveAgentSettings(resolveApiTokens(result.data)));
   if (config.Http.HeadersTimeoutSeconds > config.Http.RequestTimeoutSeconds) {
     // Node refuses a headers timeout longer than the request's, which includes the headers
     throw new ConfigError(

@@ -109,6 +109,8 @@ export function secretsOf(config: {
       ApiToken?: string | null | undefined;
       Llm?: { ApiKey?: string | null | undefined } | undefined;
       CodingAgent?: { ApiKey?: string | null | undefined } | undefined;
+      GitHub?: { Token?: string | null | undefined; WebhookSecret?: string | null | undefined } | undefined;
+      Jira?: { ApiToken?: string | null | undefined; WebhookSecret?: string | null | undefined } | undefined;
     }
   >;
   Database: { Url: string | null };
@@ -117,7 +119,17 @@ export function secretsOf(config: {
   const secrets: string[] = [];
   if (config.Http.ApiToken) secrets.push(config.Http.ApiToken);
   for (const tenant of Object.values(config.Tenants ?? {})) {
-    for (const secret of [tenant.ApiToken, tenant.Llm?.ApiKey, tenant.CodingAgent?.ApiKey]) {
+    const github = tenant.GitHub as { PrivateKey?: unknown } | undefined;
+    for (const secret of [
+      tenant.ApiToken,
+      tenant.Llm?.ApiKey,
+      tenant.CodingAgent?.ApiKey,
+      tenant.GitHub?.Token,
+      tenant.GitHub?.WebhookSecret,
+      typeof github?.PrivateKey === 'string' ? github.PrivateKey : undefined,
+      tenant.Jira?.ApiToken,
+      tenant.Jira?.WebhookSecret,
+    ]) {
       if (secret) secrets.push(secret);
     }
   }

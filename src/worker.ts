@@ -22,6 +22,7 @@ import { migrateToLatest, migrationChanged } from './persistence/migrate.js';
 import { redactUrl } from './redaction.js';
 import { createTelemetry, type Telemetry } from './telemetry/index.js';
 import { type Logger, silentLogger } from './telemetry/logger.js';
+import { githubSettings, jiraSettings } from './trackerSettings.js';
 import { connectionCapOf } from './transport/http/connectionCap.js';
 import { createHttpServer } from './transport/http/server.js';
 import { createNatsTransport, type NatsTransportOptions } from './transport/nats/transport.js';
@@ -132,6 +133,8 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
     database,
     registry,
     allowLocalRepositories: config.AgentHost.AllowLocalRepositories,
+    hasTracker: (tenantId, system) =>
+      (system === 'github' ? githubSettings(config, tenantId) : jiraSettings(config, tenantId)) !== null,
     wake: (hint) => bus.wake(hint),
     resumeClaimer: host,
     // A cancellation ends an execution on the worker that took the request, not in a runner.

@@ -126,6 +126,12 @@ export const openPullRequest: Agent<'openPullRequest'> = async (input, { ports, 
     idempotencyKey(input.executionId, 'openPullRequest'),
     signal,
   );
+  await ports.tickets.linkPullRequest(
+    ticketRef(input),
+    pr,
+    idempotencyKey(input.executionId, 'linkPullRequest'),
+    signal,
+  );
   return { url: pr.url, branch: pr.branch };
 };
 

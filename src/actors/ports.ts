@@ -40,14 +40,31 @@ export interface TicketRef {
   ticket: Ticket;
 }
 
-/** Comments on the ticket: `local` tickets keep them in the worker's database, `jira` posts them. */
+/**
+ * The ticket in its tracker, by `ticket.system`: `local` tickets keep their comments in the worker's database;
+ * `github` (GitHub Issues) and `jira` (Jira Cloud) post to the tenant's tracker (`Tenants.<id>.GitHub`, `.Jira`).
+ * Text is Markdown; an adapter converts it to its tracker's format.
+ */
 export interface TicketsPort {
+  /** a re-post with the same key finds the first comment (a hidden marker, a comment property) */
   postComment(
     ref: TicketRef,
     body: string,
     idempotencyKey: string,
     signal: AbortSignal,
   ): Promise<{ id: string }>;
+  /**
+   * Puts the refined description into the ticket: a marked section of its description, replaced on a re-run and
+   * never touching the author's text. `local`: nothing to update (the API shows the refined description).
+   */
+  updateDescription(ref: TicketRef, description: string, signal: AbortSignal): Promise<void>;
+  /** Tells the ticket's people about the pull request (a comment linking it). `local`: nothing (the API shows it). */
+  linkPullRequest(
+    ref: TicketRef,
+    pullRequest: PullRequest,
+    idempotencyKey: string,
+    signal: AbortSignal,
+  ): Promise<void>;
   /** What the worker posted for an execution, oldest first, as the API shows it (`comments`). */
   postedComments(executionId: string): Promise<{ at: string; body: string }[]>;
 }

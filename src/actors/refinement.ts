@@ -95,6 +95,7 @@ export const processAnswers: Agent<'processAnswers'> = async (input, { ports, si
 
 export const postRefinedDescription: Agent<'postRefinedDescription'> = async (input, { ports, signal }) => {
   signal.throwIfAborted();
+  await ports.tickets.updateDescription(ticketRef(input), input.description, signal);
   const body = `PRFactory refined this ticket:\n\n${input.description}`;
   const { id } = await ports.tickets.postComment(
     ticketRef(input),

@@ -14,6 +14,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { repositoryUrlProblem } from '../integrations/git/repositoryUrl.js';
+import type { TicketSystem } from '../machines/domain.js';
 import type { GraphRegistry } from '../machines/registry.js';
 import type { Database } from '../persistence/database.js';
 import {
@@ -47,8 +48,8 @@ export interface IntakeDeps {
   wake(hint?: WakeHint): void;
   /** told about inputs dropped as a side effect (a cancel drops kept resumes) */
   onDropped?(dropped: { id: string; executionId: string; reason: string }[]): void;
-  /** `jira` tickets are refused unless a Jira connection is configured */
-  jiraConfigured?: boolean;
+  /** whether the tenant has the tracker a `github` or `jira` ticket lives in; default: none has (refused) */
+  hasTracker?(tenantId: string, system: Exclude<TicketSystem, 'local'>): boolean;
   /** local paths and `file://` repository URLs are accepted (`AgentHost.AllowLocalRepositories`); default true */
   allowLocalRepositories?: boolean;
   /**
@@ -112,8 +113,12 @@ export class Intake {
         'UNKNOWN_GRAPH',
       );
     }
-    if (request.ticket.system === 'jira' && !this.deps.jiraConfigured) {
-      throw new InvalidInputError('ticket.system "jira" needs a Jira connection, and none is configured');
+    const { system } = request.ticket;
+    if (system !== 'local' && !this.deps.hasTracker?.(request.tenantId, system)) {
+      const section = system === 'github' ? 'GitHub' : 'Jira';
+      throw new InvalidInputError(
+        `ticket.system "${system}" needs Tenants.${request.tenantId}.${section} configured, and it is not`,
+      );
     }
     // Refused here rather than when the step runs: git's verdict would come after every retry was spent.
     const urlProblem = repositoryUrlProblem(request.repository.url, {

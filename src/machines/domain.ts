@@ -5,9 +5,13 @@
 import { z } from 'zod';
 import { stepFailureKinds } from './stepFailure.js';
 
+export const ticketSystems = ['local', 'github', 'jira'] as const;
+export type TicketSystem = (typeof ticketSystems)[number];
+
+/** A ticket's `key`: `PROJ-123` for Jira, `owner/repo#123` for GitHub, anything for `local`. */
 export const ticketSchema = z.object({
   key: z.string().min(1).max(200),
-  system: z.enum(['local', 'jira']).default('local'),
+  system: z.enum(ticketSystems).default('local'),
   title: z.string().max(1000).default(''),
   description: z.string().max(100_000).default(''),
   url: z.string().max(2000).optional(),

@@ -36,6 +36,13 @@ export function createLocalTickets(db: Kysely<DB>): TicketsPort {
       });
       return { id: String(id) };
     },
+    // The API shows the refined description and the pull request of a local ticket: nothing else to update.
+    async updateDescription(_ref, _description, signal) {
+      signal.throwIfAborted();
+    },
+    async linkPullRequest(_ref, _pullRequest, _idempotencyKey, signal) {
+      signal.throwIfAborted();
+    },
     postedComments: (executionId) => listComments(db, executionId),
   };
 }

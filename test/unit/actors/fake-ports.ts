@@ -27,6 +27,10 @@ export interface FakeWorld {
   /** the files each agent workspace holds now, by its folder */
   agentWorkspaces: Map<string, Record<string, string>>;
   autoImplement: boolean;
+  /** the refined description each ticket's tracker holds */
+  descriptions: Map<string, string>;
+  /** pull requests linked to tickets, once per key */
+  links: { key: string; ticketKey: string; url: string }[];
   /** what the model review notes on every draft */
   reviewNotes: string[];
 }
@@ -34,6 +38,8 @@ export interface FakeWorld {
 export function fakeWorld(): FakeWorld {
   const world: FakeWorld = {
     comments: [],
+    descriptions: new Map(),
+    links: [],
     commits: [],
     pullRequests: [],
     prepared: 0,
@@ -57,6 +63,15 @@ export function fakeWorld(): FakeWorld {
         if (found >= 0) return { id: `comment-${found}` };
         world.comments.push({ key, body, ticketKey: ref.ticket.key });
         return { id: `comment-${world.comments.length - 1}` };
+      },
+      async updateDescription(ref, description, signal) {
+        seen(signal);
+        world.descriptions.set(ref.ticket.key, description);
+      },
+      async linkPullRequest(ref, pullRequest, key, signal) {
+        seen(signal);
+        if (!world.links.some((l) => l.key === key))
+          world.links.push({ key, ticketKey: ref.ticket.key, url: pullRequest.url });
       },
       async postedComments() {
         return world.comments.map((c) => ({ at: new Date(0).toISOString(), body: c.body }));
