@@ -2,6 +2,7 @@
 import { CODING_AGENT_DEFAULTS, codingAgentSchema, LLM_DEFAULTS, llmSchema } from './agentSettings.js';
 import { configSchema } from './config.js';
 import { shapeOf } from './configSources.js';
+import { GITHUB_DEFAULTS, githubSchema, JIRA_DEFAULTS, jiraSchema } from './trackerSettings.js';
 
 /** The default as written (before transforms): `"00:15:00"`, not 900000. */
 function defaultOf(schema: unknown): unknown {
@@ -17,6 +18,12 @@ function defaultOf(schema: unknown): unknown {
     current = (def.innerType ?? def.in) as typeof current;
   }
   return undefined;
+}
+
+/** A key's description; `.partial()` wraps each key in an optional that does not carry it. */
+function descriptionOf(schema: unknown): string {
+  const key = schema as { description?: string; def?: { innerType?: { description?: string } } };
+  return key.description ?? key.def?.innerType?.description ?? '';
 }
 
 /** Rows of the configuration table in docs/operations.md, printed from the schema: defaults written once. */
@@ -56,12 +63,14 @@ export function describeConfig(): { key: string; default: string; description: s
   for (const [section, schema, defaults] of [
     ['Llm', llmSchema, LLM_DEFAULTS],
     ['CodingAgent', codingAgentSchema, CODING_AGENT_DEFAULTS],
+    ['GitHub', githubSchema, GITHUB_DEFAULTS],
+    ['Jira', jiraSchema, JIRA_DEFAULTS],
   ] as const) {
     for (const [key, keySchema] of Object.entries(schema.shape)) {
       rows.push({
         key: `Tenants.<tenantId>.${section}.${key}`,
         default: JSON.stringify(defaults[key as keyof typeof defaults]),
-        description: (keySchema as { description?: string }).description ?? '',
+        description: descriptionOf(keySchema),
       });
     }
   }

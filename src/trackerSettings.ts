@@ -101,7 +101,10 @@ export const jiraSchema = z
       'accountIds whose comments are heard (answers and commands); empty: anyone who can comment',
     ),
     Repositories: z
-      .record(z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be a Jira project key'), repositoryTarget)
+      .record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), repositoryTarget, {
+        error: (issue) =>
+          issue.code === 'invalid_key' ? 'must be a Jira project key (upper case: PROJ)' : undefined,
+      })
       .describe(
         'project key → repository URL, or { Url, DefaultBranch }: where a labelled ticket’s code lives',
       ),
