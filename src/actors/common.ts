@@ -4,13 +4,18 @@
  */
 import type { AgentInput, AgentKey, AgentOutput, StepInput } from '../machines/agent-io.js';
 import type { AgentContext, AgentFn } from './agent.js';
-import type { StepCall, TicketRef } from './ports.js';
+import type { GitOwner, StepCall, TicketRef } from './ports.js';
 
 /** The agent of key `K`, typed by the machines' contract (src/machines/agent-io.ts). */
 export type Agent<K extends AgentKey> = AgentFn<AgentInput<K>, AgentOutput<K>>;
 
 export function ticketRef(input: StepInput): TicketRef {
   return { tenantId: input.tenantId, executionId: input.executionId, ticket: input.ticket };
+}
+
+/** Whom `input`'s git operations are for: the execution's workspace, its tenant's credentials. */
+export function gitOwner(input: StepInput): GitOwner {
+  return { tenantId: input.tenantId, executionId: input.executionId };
 }
 
 /** The call of `step` made for `input`'s execution, in the step's trace. */

@@ -4,7 +4,7 @@
  * (`PRFactory-Idempotency-Key`), the pull request and the comment through their ports.
  */
 import { idempotencyKey } from './agent.js';
-import { type Agent, clip, LIMITS, oneLine, stepCall, ticketRef } from './common.js';
+import { type Agent, clip, gitOwner, LIMITS, oneLine, stepCall, ticketRef } from './common.js';
 
 export const checkPolicy: Agent<'checkPolicy'> = async (input, { ports, signal }) => {
   signal.throwIfAborted();
@@ -40,10 +40,10 @@ export const implement: Agent<'implement'> = async (input, { ports, signal, log,
   signal.throwIfAborted();
   // Standalone implementation has no clone step: build on the default branch's head.
   const baseCommit =
-    input.baseCommit ?? (await ports.git.prepare(input.executionId, input.repository, signal)).baseCommit;
+    input.baseCommit ?? (await ports.git.prepare(gitOwner(input), input.repository, signal)).baseCommit;
   const key = idempotencyKey(input.executionId, 'implement');
   const pushed = await ports.git.findKeyedCommit(
-    input.executionId,
+    gitOwner(input),
     input.repository,
     { branch: input.branch, key },
     signal,
@@ -58,12 +58,7 @@ export const implement: Agent<'implement'> = async (input, { ports, signal, log,
     };
   }
   // Always from the base, never from the pushed branch: the agent sees what the plan was made for.
-  const workspace = await ports.git.agentWorkspace(
-    input.executionId,
-    input.repository,
-    { baseCommit },
-    signal,
-  );
+  const workspace = await ports.git.agentWorkspace(gitOwner(input), input.repository, { baseCommit }, signal);
   const run = await ports.codingAgent.run(
     stepCall(input, 'implement', trace),
     {
@@ -76,7 +71,7 @@ export const implement: Agent<'implement'> = async (input, { ports, signal, log,
   );
   const summary = clip(run.summary.trim() || `Implemented by the ${run.agent} coding agent.`, LIMITS.summary);
   const { branch, commit, change } = await ports.git.commitWorkspace(
-    input.executionId,
+    gitOwner(input),
     input.repository,
     workspace,
     {

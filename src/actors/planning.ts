@@ -4,7 +4,7 @@
  * a new comment while a re-run of the same round finds the first one.
  */
 import { idempotencyKey } from './agent.js';
-import { type Agent, clip, LIMITS, stepCall, ticketRef } from './common.js';
+import { type Agent, clip, gitOwner, LIMITS, stepCall, ticketRef } from './common.js';
 
 export const generatePlan: Agent<'generatePlan'> = async (input, { ports, signal, trace }) => {
   signal.throwIfAborted();
@@ -60,9 +60,9 @@ export const commitPlan: Agent<'commitPlan'> = async (input, { ports, signal, lo
   // Standalone planning has no clone step: the plan branch starts at the default branch's head. When the
   // branch exists already (a later round, a re-run) git.commitAndPush builds on it and ignores the base.
   const baseCommit =
-    input.baseCommit ?? (await ports.git.prepare(input.executionId, input.repository, signal)).baseCommit;
+    input.baseCommit ?? (await ports.git.prepare(gitOwner(input), input.repository, signal)).baseCommit;
   const { branch, commit } = await ports.git.commitAndPush(
-    input.executionId,
+    gitOwner(input),
     input.repository,
     {
       baseCommit,

@@ -74,17 +74,26 @@ export interface Workspace {
   dir: string;
 }
 
+/**
+ * Whom a git operation is for: the workspace is the execution's, and the origin's credentials are the tenant's
+ * (a {@link StepCall} or a {@link TicketRef} will do).
+ */
+export interface GitOwner {
+  tenantId: string;
+  executionId: string;
+}
+
 /** Git through the git CLI. Every method rebuilds what it needs from the origin, so any worker can run it. */
 export interface GitPort {
   /** clones (or refreshes the cached clone of) the repository; returns the default branch's head commit */
   prepare(
-    executionId: string,
+    owner: GitOwner,
     repository: Repository,
     signal: AbortSignal,
   ): Promise<{ baseCommit: string; workspace: Workspace }>;
   /** a workspace checked out at `baseCommit` (or at `branch` when it was pushed already) */
   checkout(
-    executionId: string,
+    owner: GitOwner,
     repository: Repository,
     ref: { baseCommit: string; branch?: string },
     signal: AbortSignal,
@@ -97,7 +106,7 @@ export interface GitPort {
    * whatever the agent does to it — its `.git` included — never reaches the commands the worker runs.
    */
   agentWorkspace(
-    executionId: string,
+    owner: GitOwner,
     repository: Repository,
     ref: { baseCommit: string },
     signal: AbortSignal,
@@ -108,7 +117,7 @@ export interface GitPort {
    * is all a re-run has of the first run — or null.
    */
   findKeyedCommit(
-    executionId: string,
+    owner: GitOwner,
     repository: Repository,
     ref: { branch: string; key: string },
     signal: AbortSignal,
@@ -122,7 +131,7 @@ export interface GitPort {
    * `PRFactory-Idempotency-Key` trailer, that commit is returned instead.
    */
   commitWorkspace(
-    executionId: string,
+    owner: GitOwner,
     repository: Repository,
     workspace: Workspace,
     change: { baseCommit: string; branch: string; message: string; trailers: Record<string, string> },
@@ -134,7 +143,7 @@ export interface GitPort {
    * holds a commit with the same tree and message, it is returned unchanged.
    */
   commitAndPush(
-    executionId: string,
+    owner: GitOwner,
     repository: Repository,
     change: { baseCommit: string; branch: string; message: string; files: Record<string, string> },
     signal: AbortSignal,

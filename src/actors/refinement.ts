@@ -5,12 +5,12 @@
  */
 import type { Question } from '../machines/domain.js';
 import { idempotencyKey } from './agent.js';
-import { type Agent, clip, LIMITS, stepCall, ticketRef } from './common.js';
+import { type Agent, clip, gitOwner, LIMITS, stepCall, ticketRef } from './common.js';
 import { repositoryContext } from './repositoryContext.js';
 
 export const cloneRepository: Agent<'cloneRepository'> = async (input, { ports, signal, log }) => {
   signal.throwIfAborted();
-  const { baseCommit } = await ports.git.prepare(input.executionId, input.repository, signal);
+  const { baseCommit } = await ports.git.prepare(gitOwner(input), input.repository, signal);
   log.info({ baseCommit }, 'repository prepared');
   return { baseCommit };
 };
@@ -19,7 +19,7 @@ export const analyseCodebase: Agent<'analyseCodebase'> = async (input, { ports, 
   signal.throwIfAborted();
   // Rebuilt from the origin at the pinned commit: the clone of `cloneRepository` may be on another worker.
   const workspace = await ports.git.checkout(
-    input.executionId,
+    gitOwner(input),
     input.repository,
     { baseCommit: input.baseCommit },
     signal,

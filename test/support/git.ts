@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { GitOwner } from '../../src/actors/ports.js';
 
 const ENV: NodeJS.ProcessEnv = {
   ...Object.fromEntries(
@@ -100,4 +101,9 @@ function writeFiles(dir: string, files: Record<string, string>): void {
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     writeFileSync(path.join(dir, file), content);
   }
+}
+
+/** Whom a git operation is for in a test: `executionId` of tenant `default` unless another is named. */
+export function gitOwner(executionId: string, tenantId = 'default'): GitOwner {
+  return { tenantId, executionId };
 }

@@ -26,7 +26,7 @@ export interface CodingAgentsOptions {
 /**
  * @example
  * const codingAgent = createCodingAgents({ config, llm, git });
- * const workspace = await git.agentWorkspace(executionId, repository, { baseCommit }, signal);
+ * const workspace = await git.agentWorkspace({ tenantId, executionId }, repository, { baseCommit }, signal);
  * const run = await codingAgent.run(call, { workspace, ticket, plan }, signal);
  */
 export function createCodingAgents(options: CodingAgentsOptions): CodingAgentPort {

@@ -29,6 +29,14 @@ export const BASE_VARIABLES = [
 ] as const;
 
 /**
+ * Git configuration through the environment (`GIT_CONFIG_COUNT`, `GIT_CONFIG_KEY_<n>`, `GIT_CONFIG_VALUE_<n>`,
+ * `GIT_CONFIG_PARAMETERS`): the channel the worker's origin commands get the `Authorization` header on
+ * (src/integrations/git/originAuthorization.ts). The worker's own environment never holds the header, but an
+ * operator's entries there (a proxy, another header) are the worker's too, so a tenant cannot list them.
+ */
+const GIT_CONFIG_VARIABLE = /^GIT_CONFIG_(COUNT|KEY_\d+|VALUE_\d+|PARAMETERS)$/i;
+
+/**
  * @example
  * agentEnvironment({ worker: process.env, names: ['HTTPS_PROXY'], keyVariables: ['ANTHROPIC_API_KEY'],
  *   apiKey: settings.ApiKey, extra: { PRFACTORY_PROMPT_FILE: '/tmp/prf-agent-x/prompt.md' } });
@@ -46,6 +54,12 @@ export function agentEnvironment(options: {
   if (forbidden !== undefined) {
     throw new PermanentFailure(
       `CodingAgent.Env names ${forbidden}: the worker's own settings (configuration, database, NATS) are never passed to a coding agent`,
+    );
+  }
+  const gitConfig = options.names.find((name) => GIT_CONFIG_VARIABLE.test(name));
+  if (gitConfig !== undefined) {
+    throw new PermanentFailure(
+      `CodingAgent.Env names ${gitConfig}: git configuration in the environment is how the worker gives git the origin's credentials, and a coding agent never gets it`,
     );
   }
   const env: Record<string, string> = {};

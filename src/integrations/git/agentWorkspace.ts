@@ -7,6 +7,10 @@
  * would run the next time the worker runs git there. The worker never runs git with the agent's `.git`: it
  * reads the agent's files with its own clone as the git directory (collectChange.ts). Execution ids never start
  * with a dot, so `.agents` cannot be an execution's clone.
+ *
+ * The copy is made from the local clone and never talks to the origin, so no git command here carries the
+ * origin's credentials; the clone it borrows objects from holds none either (they live only in the environment
+ * of the worker's origin commands, originAuthorization.ts).
  */
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';

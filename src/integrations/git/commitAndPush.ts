@@ -7,6 +7,7 @@
  * (no filters), and the new tree is known before any commit exists, which makes the idempotence check cheap.
  */
 import { safeRelativePath } from './files.js';
+import type { Origin } from './originAuthorization.js';
 import { assertFeatureBranch, type CommitFaultPoints, hasTreeAndMessage, publishCommit } from './publish.js';
 import { runGit } from './runGit.js';
 import { treeWithIndexInfo } from './tree.js';
@@ -23,6 +24,7 @@ export interface Change {
 /** Commits and pushes `change` from the clone in `dir`, which the caller has just refreshed and locks. */
 export async function commitAndPushIn(
   dir: string,
+  origin: Origin,
   defaultBranch: string,
   change: Change,
   signal: AbortSignal,
@@ -44,6 +46,7 @@ export async function commitAndPushIn(
   };
   return publishCommit(
     dir,
+    origin,
     {
       branch: change.branch,
       baseCommit: change.baseCommit,

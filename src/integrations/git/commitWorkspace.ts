@@ -8,6 +8,7 @@
 import type { WorkspaceChange } from '../../actors/ports.js';
 import { collectChange } from './collectChange.js';
 import { GitError } from './errors.js';
+import type { Origin } from './originAuthorization.js';
 import { assertFeatureBranch, type CommitFaultPoints, hasTreeAndMessage, publishCommit } from './publish.js';
 import { findCommit } from './refs.js';
 import { hasTrailer, IDEMPOTENCY_TRAILER, withTrailers } from './trailers.js';
@@ -23,6 +24,7 @@ export interface WorkspaceCommit {
 /** Commits and pushes the change of `agentDir` from the clone in `dir`, which the caller has refreshed and locks. */
 export async function commitWorkspaceIn(
   dir: string,
+  origin: Origin,
   agentDir: string,
   defaultBranch: string,
   change: WorkspaceCommit,
@@ -41,6 +43,7 @@ export async function commitWorkspaceIn(
   const treeOn = (start: string) => treeWithIndexInfo(dir, start, async () => collected.indexInfo, signal);
   const result = await publishCommit(
     dir,
+    origin,
     {
       branch: change.branch,
       baseCommit: base,

@@ -1,9 +1,10 @@
 /**
  * Typed errors of the git adapter. Every failure carries a stable `code` a caller can branch on, the git
  * arguments that failed and the tail of git's stderr — with credentials removed: a repository URL such as
- * `https://user:token@host/repo.git` reaches git's arguments and messages, and neither may reach a log.
+ * `https://user:token@host/repo.git` reaches git's arguments and messages, and neither may reach a log; the
+ * origin's `Authorization` header (originAuthorization.ts) is removed too, by value, wherever it appears.
  */
-import { redactText } from '../../redaction.js';
+import { createScrubber } from '../../redaction.js';
 
 export type GitErrorCode =
   /** the AbortSignal fired (timeout, cancellation, shutdown, lost lease); the process group was killed */
@@ -12,6 +13,10 @@ export type GitErrorCode =
   | 'SPAWN_FAILED'
   /** git ran and exited non-zero for a reason not listed below */
   | 'GIT_FAILED'
+  /** the origin refused the credentials, or asked for some and none were given (git never prompts) */
+  | 'AUTH_FAILED'
+  /** the credentials function returned what cannot be an `Authorization` header value */
+  | 'INVALID_CREDENTIALS'
   /** the origin has no such branch (the default branch of `prepare`, the branch of a pull request) */
   | 'BRANCH_NOT_FOUND'
   /** a recorded commit (baseCommit) is not in the origin any more */
@@ -42,11 +47,19 @@ export class GitError extends Error {
   constructor(
     readonly code: GitErrorCode,
     message: string,
-    details: { args?: readonly string[]; stderr?: string; exitCode?: number | null; cause?: unknown } = {},
+    details: {
+      args?: readonly string[];
+      stderr?: string;
+      exitCode?: number | null;
+      cause?: unknown;
+      /** values removed wherever they appear in the message, arguments and stderr (the origin's header) */
+      secrets?: readonly string[];
+    } = {},
   ) {
-    super(redactText(message), details.cause === undefined ? undefined : { cause: details.cause });
-    this.args = (details.args ?? []).map(redactText);
-    this.stderr = redactText(details.stderr ?? '');
+    const scrub = createScrubber(details.secrets ?? []);
+    super(scrub(message), details.cause === undefined ? undefined : { cause: details.cause });
+    this.args = (details.args ?? []).map(scrub);
+    this.stderr = scrub(details.stderr ?? '');
     this.exitCode = details.exitCode ?? null;
   }
 }

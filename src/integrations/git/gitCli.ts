@@ -7,18 +7,23 @@
  * and `checkout` rebuilds a tree from those two alone. A coding agent works in a copy of its own,
  * `<workspacesDir>/.agents/<executionId>` (agentWorkspace.ts), whose `.git` the worker never uses.
  *
- * @example
- * const git = createGitCli({ workspacesDir: './data/workspaces' });
- * const { baseCommit, workspace } = await git.prepare(executionId, repository, signal);
- * await git.commitAndPush(executionId, repository, { baseCommit, branch, message, files }, signal);
+ * Credentials: `credentials` gives the `Authorization` header's value for a tenant's repository; it reaches only
+ * the git commands that talk to the origin, through their environment (originAuthorization.ts), never a coding
+ * agent's copy, a `.git/config`, an argument list or a remote URL.
  *
- * const agentDir = await git.agentWorkspace(executionId, repository, { baseCommit }, signal);
+ * @example
+ * const git = createGitCli({ workspacesDir: './data/workspaces', credentials: (owner, url) => header(owner, url) });
+ * const owner = { tenantId, executionId };
+ * const { baseCommit, workspace } = await git.prepare(owner, repository, signal);
+ * await git.commitAndPush(owner, repository, { baseCommit, branch, message, files }, signal);
+ *
+ * const agentDir = await git.agentWorkspace(owner, repository, { baseCommit }, signal);
  * // … a coding agent edits agentDir.dir …
- * await git.commitWorkspace(executionId, repository, agentDir, { baseCommit, branch, message, trailers }, signal);
+ * await git.commitWorkspace(owner, repository, agentDir, { baseCommit, branch, message, trailers }, signal);
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { GitPort, Workspace } from '../../actors/ports.js';
+import type { GitOwner, GitPort, Workspace } from '../../actors/ports.js';
 import type { Repository } from '../../machines/domain.js';
 import { agentWorkspaceDir, createAgentWorkspace } from './agentWorkspace.js';
 import { checkoutClean } from './checkoutClean.js';
@@ -28,6 +33,7 @@ import { commitWorkspaceIn } from './commitWorkspace.js';
 import { GitError } from './errors.js';
 import { listFiles, readFile } from './files.js';
 import { KeyedLock } from './keyedLock.js';
+import { checkedAuthorization, type Origin } from './originAuthorization.js';
 import { assertBranchName, findCommit, remoteBranchTip } from './refs.js';
 import { normaliseRepositoryUrl } from './repositoryUrl.js';
 import { findKeyedCommitIn } from './trailers.js';
@@ -40,6 +46,13 @@ export interface GitCliOptions {
   faultPoints?: CommitFaultPoints;
   /** the largest file a coding agent's change may hold; default {@link MAX_AGENT_FILE_BYTES} (5 MiB) */
   maxAgentFileBytes?: number;
+  /**
+   * The value of an `Authorization` header (`Basic …`) for `repositoryUrl` (normalised: what git is given) on
+   * behalf of `owner`'s tenant, or null for none; asked once per operation, right before git talks to the origin.
+   * What it throws (a step failure, say) rejects the operation as is. Absent: no credentials (local repositories,
+   * or a machine whose git finds its own).
+   */
+  credentials?: (owner: GitOwner, repositoryUrl: string, signal: AbortSignal) => Promise<string | null>;
 }
 
 export interface GitCli extends GitPort {
@@ -53,19 +66,26 @@ export function createGitCli(options: GitCliOptions): GitCli {
   const root = path.resolve(options.workspacesDir);
   const lock = new KeyedLock();
 
+  const authorizationFor = async (owner: GitOwner, url: string, signal: AbortSignal) => {
+    const value = options.credentials ? await options.credentials(owner, url, signal) : null;
+    return value === null ? null : checkedAuthorization(value);
+  };
+
   /** Runs `fn` on the refreshed clone of the execution, with the workspace's lock held. */
   const withWorkspace = async <T>(
-    executionId: string,
+    owner: GitOwner,
     repository: Repository,
     signal: AbortSignal,
-    fn: (dir: string) => Promise<T>,
+    fn: (dir: string, origin: Origin) => Promise<T>,
   ): Promise<T> => {
     // Inside the async function, a refused URL or id rejects the returned promise instead of throwing.
-    const dir = workspaceDir(root, executionId);
+    const dir = workspaceDir(root, owner.executionId);
     const url = normaliseRepositoryUrl(repository.url);
     return lock.run(dir, async () => {
-      await refreshWorkspace(dir, url, signal);
-      return fn(dir);
+      // Asked under the lock, so a short-lived token is fresh when git uses it, not minutes old from the queue.
+      const origin: Origin = { url, authorization: await authorizationFor(owner, url, signal) };
+      await refreshWorkspace(dir, origin, signal);
+      return fn(dir, origin);
     });
   };
 
@@ -73,8 +93,8 @@ export function createGitCli(options: GitCliOptions): GitCli {
     workspaceDir: (executionId) => workspaceDir(root, executionId),
     agentWorkspaceDir: (executionId) => agentWorkspaceDir(root, executionId),
 
-    prepare: (executionId, repository, signal) =>
-      withWorkspace(executionId, repository, signal, async (dir) => {
+    prepare: (owner, repository, signal) =>
+      withWorkspace(owner, repository, signal, async (dir) => {
         const baseCommit = await remoteBranchTip(dir, repository.defaultBranch, signal);
         if (baseCommit === null) {
           throw new GitError('BRANCH_NOT_FOUND', `the origin has no branch "${repository.defaultBranch}"`);
@@ -83,8 +103,8 @@ export function createGitCli(options: GitCliOptions): GitCli {
         return { baseCommit, workspace: { dir } };
       }),
 
-    checkout: (executionId, repository, ref, signal) =>
-      withWorkspace(executionId, repository, signal, async (dir): Promise<Workspace> => {
+    checkout: (owner, repository, ref, signal) =>
+      withWorkspace(owner, repository, signal, async (dir): Promise<Workspace> => {
         if (ref.branch !== undefined) await assertBranchName(ref.branch, dir, signal);
         const pushed = ref.branch === undefined ? null : await remoteBranchTip(dir, ref.branch, signal);
         const target = pushed ?? (await findCommit(dir, ref.baseCommit, signal));
@@ -97,34 +117,36 @@ export function createGitCli(options: GitCliOptions): GitCli {
     listFiles,
     readFile,
 
-    agentWorkspace: (executionId, repository, ref, signal) =>
-      withWorkspace(executionId, repository, signal, async (dir): Promise<Workspace> => {
+    agentWorkspace: (owner, repository, ref, signal) =>
+      withWorkspace(owner, repository, signal, async (dir): Promise<Workspace> => {
         const commit = await findCommit(dir, ref.baseCommit, signal);
         if (commit === null)
           throw new GitError('COMMIT_NOT_FOUND', `base commit ${ref.baseCommit} is not in the origin`);
-        const agentDir = agentWorkspaceDir(root, executionId);
+        const agentDir = agentWorkspaceDir(root, owner.executionId);
+        // Made from the local clone, without the origin's credentials: the agent's copy never talks to it.
         await createAgentWorkspace(dir, agentDir, commit, signal);
         return { dir: agentDir };
       }),
 
-    findKeyedCommit: (executionId, repository, ref, signal) =>
-      withWorkspace(executionId, repository, signal, async (dir) => {
+    findKeyedCommit: (owner, repository, ref, signal) =>
+      withWorkspace(owner, repository, signal, async (dir) => {
         await assertBranchName(ref.branch, dir, signal);
         return findKeyedCommitIn(dir, ref.branch, ref.key, signal);
       }),
 
-    commitWorkspace: (executionId, repository, workspace, change, signal) =>
-      withWorkspace(executionId, repository, signal, async (dir) => {
-        const agentDir = agentWorkspaceDir(root, executionId);
+    commitWorkspace: (owner, repository, workspace, change, signal) =>
+      withWorkspace(owner, repository, signal, async (dir, origin) => {
+        const agentDir = agentWorkspaceDir(root, owner.executionId);
         // Only a copy this adapter made is read as a work tree: never the clone, never an arbitrary folder.
         if (path.resolve(workspace.dir) !== agentDir) {
           throw new GitError(
             'UNSAFE_PATH',
-            `"${workspace.dir}" is not the coding agent workspace of ${executionId}`,
+            `"${workspace.dir}" is not the coding agent workspace of ${owner.executionId}`,
           );
         }
         const result = await commitWorkspaceIn(
           dir,
+          origin,
           agentDir,
           repository.defaultBranch,
           change,
@@ -138,10 +160,11 @@ export function createGitCli(options: GitCliOptions): GitCli {
         return result;
       }),
 
-    commitAndPush: (executionId, repository, change, signal) =>
-      withWorkspace(executionId, repository, signal, async (dir) => {
+    commitAndPush: (owner, repository, change, signal) =>
+      withWorkspace(owner, repository, signal, async (dir, origin) => {
         const result = await commitAndPushIn(
           dir,
+          origin,
           repository.defaultBranch,
           change,
           signal,

@@ -11,6 +11,7 @@
  * moved in between — another worker still running the same step — is never overwritten.
  */
 import { GitError } from './errors.js';
+import type { Origin } from './originAuthorization.js';
 import { assertBranchName, findCommit, readCommit, remoteBranchTip } from './refs.js';
 import { runGit } from './runGit.js';
 import { fetchOrigin } from './workspaceCache.js';
@@ -61,6 +62,7 @@ export interface Publication {
  */
 export async function publishCommit(
   dir: string,
+  origin: Origin,
   publication: Publication,
   signal: AbortSignal,
   faultPoints: CommitFaultPoints = {},
@@ -80,9 +82,9 @@ export async function publishCommit(
   const commit = stdout.trim();
   await faultPoints.beforePush?.({ dir, branch, expectedTip: tip, commit });
 
-  if (await pushWithLease(dir, branch, commit, tip, signal)) return { commit, branch };
+  if (await pushWithLease(dir, origin, branch, commit, tip, signal)) return { commit, branch };
   // Lost the race. If the winner wrote exactly this change (the same step on another worker), it is ours too.
-  await fetchOrigin(dir, signal);
+  await fetchOrigin(dir, origin, signal);
   const winner = await remoteBranchTip(dir, branch, signal);
   if (winner !== null && (await publication.isOurs(winner))) return { commit: winner, branch };
   throw new GitError(
@@ -110,6 +112,7 @@ export async function hasTreeAndMessage(
  */
 async function pushWithLease(
   dir: string,
+  origin: Origin,
   branch: string,
   commit: string,
   expectedTip: string | null,
@@ -123,7 +126,12 @@ async function pushWithLease(
     'origin',
     `${commit}:${ref}`,
   ];
-  const result = await runGit(args, { cwd: dir, signal, okExitCodes: [1] });
+  const result = await runGit(args, {
+    cwd: dir,
+    signal,
+    okExitCodes: [1],
+    authorization: origin.authorization,
+  });
   if (result.exitCode === 0) return true;
   // Porcelain output marks a refused ref with "!". "stale info" is the client-side lease check; the server
   // refuses the same race ("failed to update ref", "cannot lock ref") when the branch moved after the check.

@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { abortedError, GitError } from './errors.js';
+import { authorizationSecrets, withAuthorizationHeader, withoutSecrets } from './originAuthorization.js';
 
 export interface RunGitOptions {
   /** working directory; git commands that need no repository run anywhere */
@@ -21,6 +22,11 @@ export interface RunGitOptions {
    * index is left alone; every other repository variable stays cleared
    */
   indexFile?: string;
+  /**
+   * The `Authorization` header's value for the origin (originAuthorization.ts), only for a command that talks to
+   * it (clone, fetch, ls-remote, push): passed in the environment, and scrubbed from the result and any error
+   */
+  authorization?: string | null | undefined;
 }
 
 export interface GitResult {
@@ -84,9 +90,11 @@ const GLOBAL_OPTIONS = [
 /** Kept of stderr for error messages: the end holds git's `fatal:` line. */
 const STDERR_TAIL_BYTES = 4096;
 
-function gitEnvironment(indexFile: string | undefined): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+function gitEnvironment(options: RunGitOptions): NodeJS.ProcessEnv {
+  const { indexFile, authorization } = options;
+  let env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of REPOSITORY_VARIABLES) delete env[name];
+  if (authorization) env = withAuthorizationHeader(env, authorization);
   return {
     ...env,
     ...(indexFile !== undefined && { GIT_INDEX_FILE: indexFile }),
@@ -100,6 +108,13 @@ function gitEnvironment(indexFile: string | undefined): NodeJS.ProcessEnv {
   };
 }
 
+/**
+ * What git says when the origin wants credentials it did not get (no header, a wrong or expired token): curl's
+ * 401/403, and the prompt it would have shown for a user name had prompts not been off.
+ */
+const AUTH_REFUSED =
+  /Authentication failed|could not read (Username|Password)|terminal prompts disabled|The requested URL returned error: 40[13]\b|Permission denied \(publickey/;
+
 /** The subcommand (`clone`, `push`, …) of an argument list, for messages. */
 function subcommand(args: readonly string[]): string {
   return args.find((arg) => !arg.startsWith('-')) ?? 'git';
@@ -112,10 +127,13 @@ function subcommand(args: readonly string[]): string {
 export function runGit(args: readonly string[], options: RunGitOptions): Promise<GitResult> {
   const { signal } = options;
   if (signal?.aborted) return Promise.reject(abortedError(signal, args));
+  const secrets = options.authorization ? authorizationSecrets(options.authorization) : [];
+  // git should never print the header; scrubbed anyway, so no later change of git's output can leak it.
+  const scrub = (text: string) => withoutSecrets(text, secrets);
   return new Promise<GitResult>((resolve, reject) => {
     const child = spawn('git', [...GLOBAL_OPTIONS, ...args], {
       cwd: options.cwd,
-      env: gitEnvironment(options.indexFile),
+      env: gitEnvironment(options),
       detached: true,
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
@@ -155,20 +173,25 @@ export function runGit(args: readonly string[], options: RunGitOptions): Promise
           new GitError('SPAWN_FAILED', `git could not be started in ${options.cwd}: ${spawnError.message}`, {
             args,
             cause: spawnError,
+            secrets,
           }),
         );
       }
       const exitCode = code ?? -1;
       if (exitCode === 0 || options.okExitCodes?.includes(exitCode)) {
-        return resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr, exitCode });
+        return resolve({
+          stdout: scrub(Buffer.concat(stdout).toString('utf8')),
+          stderr: scrub(stderr),
+          exitCode,
+        });
       }
       const lastLine = stderr.trim().split('\n').at(-1) ?? '';
+      const refused = AUTH_REFUSED.test(stderr);
+      const message = refused
+        ? `git ${subcommand(args)}: the origin refused access (credentials missing, wrong, expired or without permission): ${lastLine}`
+        : `git ${subcommand(args)} exited with ${exitCode}: ${lastLine}`;
       reject(
-        new GitError('GIT_FAILED', `git ${subcommand(args)} exited with ${exitCode}: ${lastLine}`, {
-          args,
-          stderr,
-          exitCode,
-        }),
+        new GitError(refused ? 'AUTH_FAILED' : 'GIT_FAILED', message, { args, stderr, exitCode, secrets }),
       );
     });
   });

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { GitError, isGitError } from './errors.js';
+import type { Origin } from './originAuthorization.js';
 import { runGit } from './runGit.js';
 
 /** Execution ids are uuids; anything that could climb out of the workspaces folder is refused. */
@@ -32,30 +33,31 @@ export function workspaceDir(workspacesDir: string, executionId: string): string
 }
 
 /**
- * Makes `dir` a clone of `url` whose `refs/remotes/origin/*` match the origin now. The caller holds the
+ * Makes `dir` a clone of `origin.url` whose `refs/remotes/origin/*` match the origin now. The caller holds the
  * workspace's lock (see {@link KeyedLock}).
  */
-export async function refreshWorkspace(dir: string, url: string, signal: AbortSignal): Promise<void> {
+export async function refreshWorkspace(dir: string, origin: Origin, signal: AbortSignal): Promise<void> {
   if (existsSync(path.join(dir, '.git'))) {
     try {
       await removeStaleLocks(dir);
-      const origin = await runGit(['config', '--get', 'remote.origin.url'], { cwd: dir, signal });
-      if (origin.stdout.trim() === url) {
-        await fetchOrigin(dir, signal);
+      const recorded = await runGit(['config', '--get', 'remote.origin.url'], { cwd: dir, signal });
+      if (recorded.stdout.trim() === origin.url) {
+        await fetchOrigin(dir, origin, signal);
         return;
       }
     } catch (error) {
-      // An abort is the caller's decision, not a sign of a broken clone; anything else is: clone again.
-      if (!isGitError(error) || error.code === 'ABORTED') throw error;
+      // An abort is the caller's decision, not a sign of a broken clone; refused credentials are the origin's
+      // answer, which a fresh clone would only hear again; anything else is: clone again.
+      if (!isGitError(error) || error.code === 'ABORTED' || error.code === 'AUTH_FAILED') throw error;
     }
   }
   await rm(dir, { recursive: true, force: true });
-  await cloneInto(dir, url, signal);
+  await cloneInto(dir, origin, signal);
 }
 
 /** Mirrors the origin's branches into the clone's `refs/remotes/origin/*`. */
-export async function fetchOrigin(dir: string, signal: AbortSignal): Promise<void> {
-  await runGit(FETCH_ARGS, { cwd: dir, signal });
+export async function fetchOrigin(dir: string, origin: Origin, signal: AbortSignal): Promise<void> {
+  await runGit(FETCH_ARGS, { cwd: dir, signal, authorization: origin.authorization });
 }
 
 /**
@@ -77,16 +79,17 @@ async function removeStaleLocks(dir: string): Promise<void> {
  * Clones next to the workspaces in `.partial/` and renames into place, so `dir` is either a whole clone or
  * absent: a clone killed half-way never looks like a workspace.
  */
-async function cloneInto(dir: string, url: string, signal: AbortSignal): Promise<void> {
+async function cloneInto(dir: string, origin: Origin, signal: AbortSignal): Promise<void> {
   const partialRoot = path.join(path.dirname(dir), '.partial');
   const partial = path.join(partialRoot, `${path.basename(dir)}-${randomBytes(4).toString('hex')}`);
   await mkdir(partialRoot, { recursive: true });
   try {
     // A full clone, not a shallow one: the recorded base commit may be older than the default branch's head,
     // and fetching an arbitrary commit by id needs server support that many hosts do not give.
-    await runGit(['clone', '--no-checkout', '--no-tags', '--origin', 'origin', '--', url, partial], {
+    await runGit(['clone', '--no-checkout', '--no-tags', '--origin', 'origin', '--', origin.url, partial], {
       cwd: partialRoot,
       signal,
+      authorization: origin.authorization,
     });
     await rename(partial, dir);
   } finally {

@@ -13,7 +13,7 @@ import { createCodingAgents } from '../../../src/integrations/codingAgent/coding
 import { createGitCli, type GitCli } from '../../../src/integrations/git/gitCli.js';
 import type { Repository } from '../../../src/machines/domain.js';
 import { agentConfig, type FakeAgent, fakeAgentPath, writeScript } from '../../support/codingAgents.js';
-import { createSampleOrigin, type SampleOrigin } from '../../support/git.js';
+import { createSampleOrigin, gitOwner, type SampleOrigin } from '../../support/git.js';
 
 const signal = () => new AbortController().signal;
 const KEY = 'sk-fake-agent-key-0123456789';
@@ -97,8 +97,13 @@ describe('coding agent presets', () => {
 
   it.each(cases)('$preset: runs as documented, with the allowlisted environment', async (c) => {
     const executionId = randomUUID();
-    const { baseCommit } = await gitCli.prepare(executionId, repository, signal());
-    const workspace = await gitCli.agentWorkspace(executionId, repository, { baseCommit }, signal());
+    const { baseCommit } = await gitCli.prepare(gitOwner(executionId), repository, signal());
+    const workspace = await gitCli.agentWorkspace(
+      gitOwner(executionId),
+      repository,
+      { baseCommit },
+      signal(),
+    );
     const envDump = path.join(scratch, 'env.json');
     const scriptFile = writeScript(path.join(scratch, 'script.json'), {
       envDump,
@@ -165,7 +170,7 @@ describe('coding agent presets', () => {
     expect(existsSync(env.PRFACTORY_PROMPT_FILE ?? '')).toBe(false);
 
     const result = await gitCli.commitWorkspace(
-      executionId,
+      gitOwner(executionId),
       repository,
       workspace,
       { baseCommit, branch: 'prfactory/proj-1', message: 'PROJ-1: Add a flag', trailers: {} },
@@ -181,8 +186,13 @@ describe('coding agent presets', () => {
 
   it('fails the step when the worker runs a preset in another form than its program documents', async () => {
     const executionId = randomUUID();
-    const { baseCommit } = await gitCli.prepare(executionId, repository, signal());
-    const workspace = await gitCli.agentWorkspace(executionId, repository, { baseCommit }, signal());
+    const { baseCommit } = await gitCli.prepare(gitOwner(executionId), repository, signal());
+    const workspace = await gitCli.agentWorkspace(
+      gitOwner(executionId),
+      repository,
+      { baseCommit },
+      signal(),
+    );
     const scriptFile = writeScript(path.join(scratch, 'script.json'), {});
     // the claude-code preset's arguments handed to the fake codex
     const codingAgent = createCodingAgents({

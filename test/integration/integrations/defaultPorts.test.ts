@@ -10,7 +10,7 @@ import { createConfigPolicy } from '../../../src/integrations/policy.js';
 import { type Database, openDatabase } from '../../../src/persistence/database.js';
 import { migrateToLatest } from '../../../src/persistence/migrate.js';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../support/database.js';
-import { createSampleOrigin } from '../../support/git.js';
+import { createSampleOrigin, gitOwner } from '../../support/git.js';
 
 const signal = () => new AbortController().signal;
 
@@ -65,7 +65,7 @@ describe('default ports', () => {
       const ticket = { key: 'PROJ-9', system: 'local' as const, title: 'Demo', description: '' };
       const repository = { url: origin.url, defaultBranch: 'main' };
 
-      const { baseCommit, workspace } = await ports.git.prepare(executionId, repository, signal());
+      const { baseCommit, workspace } = await ports.git.prepare(gitOwner(executionId), repository, signal());
       expect(workspace.dir).toBe(path.join(workspacesDir, executionId));
       const files = await ports.git.listFiles(workspace);
       const { markdown } = await ports.llm.generatePlan(
@@ -80,7 +80,7 @@ describe('default ports', () => {
       );
       const branch = 'prfactory/PROJ-9';
       await ports.git.commitAndPush(
-        executionId,
+        gitOwner(executionId),
         repository,
         { baseCommit, branch, message: 'PROJ-9: Demo', files: change.files },
         signal(),

@@ -19,7 +19,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Workspace } from '../../../src/actors/ports.js';
 import { createGitCli, type GitCli, type GitCliOptions } from '../../../src/integrations/git/gitCli.js';
 import type { Repository } from '../../../src/machines/domain.js';
-import { createSampleOrigin, git, type SampleOrigin } from '../../support/git.js';
+import { createSampleOrigin, git, gitOwner, type SampleOrigin } from '../../support/git.js';
 
 const signal = () => new AbortController().signal;
 const BRANCH = 'prfactory/proj-1-agent';
@@ -45,7 +45,7 @@ describe('coding agent workspaces', () => {
   });
   const commitWorkspace = (workspace: Workspace, baseCommit: string, cli = gitCli) =>
     cli.commitWorkspace(
-      executionId,
+      gitOwner(executionId),
       repository,
       workspace,
       { baseCommit, branch: BRANCH, message: 'PROJ-1: Add a flag\n\nAdds the flag.', trailers: trailers() },
@@ -72,8 +72,8 @@ describe('coding agent workspaces', () => {
   });
 
   async function agentWorkspace(cli = gitCli) {
-    const { baseCommit } = await cli.prepare(executionId, repository, signal());
-    const workspace = await cli.agentWorkspace(executionId, repository, { baseCommit }, signal());
+    const { baseCommit } = await cli.prepare(gitOwner(executionId), repository, signal());
+    const workspace = await cli.agentWorkspace(gitOwner(executionId), repository, { baseCommit }, signal());
     return { baseCommit, workspace };
   }
 
@@ -243,18 +243,28 @@ describe('coding agent workspaces', () => {
     const key = `${executionId}:implement:0`;
     const { baseCommit, workspace } = await agentWorkspace();
     expect(
-      await gitCli.findKeyedCommit(executionId, repository, { branch: BRANCH, key }, signal()),
+      await gitCli.findKeyedCommit(gitOwner(executionId), repository, { branch: BRANCH, key }, signal()),
     ).toBeNull();
     write(workspace, 'src/flag.ts', 'flag\n');
     const first = await commitWorkspace(workspace, baseCommit);
 
     // another worker, with no clone of its own yet
     const other = worker();
-    const found = await other.findKeyedCommit(executionId, repository, { branch: BRANCH, key }, signal());
+    const found = await other.findKeyedCommit(
+      gitOwner(executionId),
+      repository,
+      { branch: BRANCH, key },
+      signal(),
+    );
     expect(found?.commit).toBe(first.commit);
     expect(found?.message).toContain('Adds the flag.');
     expect(
-      await other.findKeyedCommit(executionId, repository, { branch: BRANCH, key: `${key}x` }, signal()),
+      await other.findKeyedCommit(
+        gitOwner(executionId),
+        repository,
+        { branch: BRANCH, key: `${key}x` },
+        signal(),
+      ),
     ).toBeNull();
 
     const again = await agentWorkspace(other);
@@ -279,7 +289,7 @@ describe('coding agent workspaces', () => {
     write(workspace, 'src/flag.ts', 'flag\n');
     await expect(
       gitCli.commitWorkspace(
-        executionId,
+        gitOwner(executionId),
         repository,
         { dir: gitCli.workspaceDir(executionId) },
         { baseCommit, branch: BRANCH, message: 'x', trailers: trailers() },
@@ -288,7 +298,7 @@ describe('coding agent workspaces', () => {
     ).rejects.toMatchObject({ code: 'UNSAFE_PATH' });
     await expect(
       gitCli.commitWorkspace(
-        executionId,
+        gitOwner(executionId),
         repository,
         workspace,
         { baseCommit, branch: 'main', message: 'x', trailers: trailers() },
@@ -297,7 +307,7 @@ describe('coding agent workspaces', () => {
     ).rejects.toMatchObject({ code: 'INVALID_BRANCH' });
     await expect(
       gitCli.commitWorkspace(
-        executionId,
+        gitOwner(executionId),
         repository,
         workspace,
         { baseCommit, branch: BRANCH, message: 'x', trailers: { 'PRFactory-Execution': 'a\nForged: yes' } },

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createGitCli, type GitCli } from '../../../src/integrations/git/gitCli.js';
 import type { Repository } from '../../../src/machines/domain.js';
-import { createSampleOrigin, git, type SampleOrigin } from '../../support/git.js';
+import { createSampleOrigin, git, gitOwner, type SampleOrigin } from '../../support/git.js';
 
 const signal = () => new AbortController().signal;
 
@@ -36,7 +36,7 @@ describe('git CLI adapter', () => {
   it('prepares a workspace at the head of the default branch and reads it', async () => {
     const gitCli = worker();
     const executionId = randomUUID();
-    const { baseCommit, workspace } = await gitCli.prepare(executionId, repository, signal());
+    const { baseCommit, workspace } = await gitCli.prepare(gitOwner(executionId), repository, signal());
 
     expect(baseCommit).toBe(origin.initialCommit);
     expect(workspace.dir).toBe(gitCli.workspaceDir(executionId));
@@ -52,10 +52,10 @@ describe('git CLI adapter', () => {
   it('prepares again after the origin moved: the cached clone is refreshed', async () => {
     const gitCli = worker();
     const executionId = randomUUID();
-    await gitCli.prepare(executionId, repository, signal());
+    await gitCli.prepare(gitOwner(executionId), repository, signal());
     const moved = origin.pushAsSomeoneElse('main', { 'NEW.md': 'new\n' }, 'A later commit');
 
-    const again = await gitCli.prepare(executionId, repository, signal());
+    const again = await gitCli.prepare(gitOwner(executionId), repository, signal());
     expect(again.baseCommit).toBe(moved);
     expect(await gitCli.readFile(again.workspace, 'NEW.md')).toBe('new\n');
   });
@@ -63,7 +63,7 @@ describe('git CLI adapter', () => {
   it('commits and pushes once, however often the step runs', async () => {
     const gitCli = worker();
     const executionId = randomUUID();
-    const { baseCommit } = await gitCli.prepare(executionId, repository, signal());
+    const { baseCommit } = await gitCli.prepare(gitOwner(executionId), repository, signal());
     const change = {
       baseCommit,
       branch: 'prfactory/plan-1',
@@ -71,8 +71,8 @@ describe('git CLI adapter', () => {
       files: { 'docs/plan.md': '# Plan\n', 'src/index.ts': 'export const answer = 43;\n' },
     };
 
-    const first = await gitCli.commitAndPush(executionId, repository, change, signal());
-    const second = await gitCli.commitAndPush(executionId, repository, change, signal());
+    const first = await gitCli.commitAndPush(gitOwner(executionId), repository, change, signal());
+    const second = await gitCli.commitAndPush(gitOwner(executionId), repository, change, signal());
 
     expect(second).toEqual(first);
     expect(first.branch).toBe('prfactory/plan-1');
@@ -88,10 +88,10 @@ describe('git CLI adapter', () => {
 
   it('is idempotent on a fresh machine too (another worker re-runs the step)', async () => {
     const executionId = randomUUID();
-    const { baseCommit } = await worker().prepare(executionId, repository, signal());
+    const { baseCommit } = await worker().prepare(gitOwner(executionId), repository, signal());
     const change = { baseCommit, branch: 'feature/x', message: 'Change', files: { 'a.txt': 'a\n' } };
-    const first = await worker().commitAndPush(executionId, repository, change, signal());
-    const second = await worker().commitAndPush(executionId, repository, change, signal());
+    const first = await worker().commitAndPush(gitOwner(executionId), repository, change, signal());
+    const second = await worker().commitAndPush(gitOwner(executionId), repository, change, signal());
     expect(second.commit).toBe(first.commit);
     expect(origin.countCommits(baseCommit, 'feature/x')).toBe(1);
   });
@@ -99,16 +99,16 @@ describe('git CLI adapter', () => {
   it('adds a commit on top of the pushed branch for a new round', async () => {
     const gitCli = worker();
     const executionId = randomUUID();
-    const { baseCommit } = await gitCli.prepare(executionId, repository, signal());
+    const { baseCommit } = await gitCli.prepare(gitOwner(executionId), repository, signal());
     const branch = 'prfactory/plan';
     const round1 = await gitCli.commitAndPush(
-      executionId,
+      gitOwner(executionId),
       repository,
       { baseCommit, branch, message: 'Plan, round 1', files: { 'plan.md': 'one\n' } },
       signal(),
     );
     const round2 = await gitCli.commitAndPush(
-      executionId,
+      gitOwner(executionId),
       repository,
       { baseCommit, branch, message: 'Plan, round 2', files: { 'plan.md': 'two\n' } },
       signal(),
@@ -122,15 +122,15 @@ describe('git CLI adapter', () => {
   it('checks out the base commit or an already pushed branch', async () => {
     const gitCli = worker();
     const executionId = randomUUID();
-    const { baseCommit } = await gitCli.prepare(executionId, repository, signal());
+    const { baseCommit } = await gitCli.prepare(gitOwner(executionId), repository, signal());
     // The default branch moves on: a checkout at the recorded base must not follow it.
     origin.pushAsSomeoneElse('main', { 'LATER.md': 'later\n' }, 'Later');
 
-    const atBase = await gitCli.checkout(executionId, repository, { baseCommit }, signal());
+    const atBase = await gitCli.checkout(gitOwner(executionId), repository, { baseCommit }, signal());
     expect((await gitCli.listFiles(atBase)).map((file) => file.path)).toEqual(['README.md', 'src/index.ts']);
 
     const notPushed = await gitCli.checkout(
-      executionId,
+      gitOwner(executionId),
       repository,
       { baseCommit, branch: 'never/pushed' },
       signal(),
@@ -138,7 +138,7 @@ describe('git CLI adapter', () => {
     expect(git(notPushed.dir, 'rev-parse', 'HEAD')).toBe(baseCommit);
 
     const pushed = await gitCli.commitAndPush(
-      executionId,
+      gitOwner(executionId),
       repository,
       { baseCommit, branch: 'feature/y', message: 'Y', files: { 'y.txt': 'y\n' } },
       signal(),
@@ -147,7 +147,7 @@ describe('git CLI adapter', () => {
     writeFileSync(path.join(atBase.dir, 'README.md'), 'edited by a step that crashed\n');
     writeFileSync(path.join(atBase.dir, 'untracked.txt'), 'junk\n');
     const atBranch = await gitCli.checkout(
-      executionId,
+      gitOwner(executionId),
       repository,
       { baseCommit, branch: 'feature/y' },
       signal(),
@@ -161,13 +161,13 @@ describe('git CLI adapter', () => {
   it('works when the workspace was deleted between steps', async () => {
     const gitCli = worker();
     const executionId = randomUUID();
-    const { baseCommit, workspace } = await gitCli.prepare(executionId, repository, signal());
+    const { baseCommit, workspace } = await gitCli.prepare(gitOwner(executionId), repository, signal());
     const change = { baseCommit, branch: 'feature/z', message: 'Z', files: { 'z.txt': 'z\n' } };
-    const first = await gitCli.commitAndPush(executionId, repository, change, signal());
+    const first = await gitCli.commitAndPush(gitOwner(executionId), repository, change, signal());
 
     rmSync(workspace.dir, { recursive: true, force: true });
     const checkedOut = await gitCli.checkout(
-      executionId,
+      gitOwner(executionId),
       repository,
       { baseCommit, branch: 'feature/z' },
       signal(),
@@ -175,7 +175,7 @@ describe('git CLI adapter', () => {
     expect(await gitCli.readFile(checkedOut, 'z.txt')).toBe('z\n');
 
     rmSync(workspace.dir, { recursive: true, force: true });
-    const again = await gitCli.commitAndPush(executionId, repository, change, signal());
+    const again = await gitCli.commitAndPush(gitOwner(executionId), repository, change, signal());
     expect(again.commit).toBe(first.commit);
     expect(origin.countCommits(baseCommit, 'feature/z')).toBe(1);
   });
@@ -183,20 +183,24 @@ describe('git CLI adapter', () => {
   it('recovers from a broken cache: stale lock files, a half-written clone, another origin', async () => {
     const gitCli = worker();
     const executionId = randomUUID();
-    const { baseCommit, workspace } = await gitCli.prepare(executionId, repository, signal());
+    const { baseCommit, workspace } = await gitCli.prepare(gitOwner(executionId), repository, signal());
 
     // A git process killed by an abort leaves its lock behind.
     writeFileSync(path.join(workspace.dir, '.git', 'index.lock'), '');
-    expect((await gitCli.prepare(executionId, repository, signal())).baseCommit).toBe(baseCommit);
+    expect((await gitCli.prepare(gitOwner(executionId), repository, signal())).baseCommit).toBe(baseCommit);
 
     // A clone that is not a repository any more.
     rmSync(path.join(workspace.dir, '.git', 'HEAD'));
-    expect((await gitCli.prepare(executionId, repository, signal())).baseCommit).toBe(baseCommit);
+    expect((await gitCli.prepare(gitOwner(executionId), repository, signal())).baseCommit).toBe(baseCommit);
 
     // The same execution id pointed at another repository: the cache is not reused.
     const other = createSampleOrigin({ files: { 'OTHER.md': 'other\n' } });
     try {
-      const prepared = await gitCli.prepare(executionId, { url: other.url, defaultBranch: 'main' }, signal());
+      const prepared = await gitCli.prepare(
+        gitOwner(executionId),
+        { url: other.url, defaultBranch: 'main' },
+        signal(),
+      );
       expect(prepared.baseCommit).toBe(other.initialCommit);
       expect((await gitCli.listFiles(prepared.workspace)).map((file) => file.path)).toEqual(['OTHER.md']);
     } finally {
@@ -214,9 +218,9 @@ describe('git CLI adapter', () => {
       const fileRepository = { url: `file://${scripted.url}`, defaultBranch: 'main' };
       const gitCli = worker();
       const executionId = randomUUID();
-      const { baseCommit } = await gitCli.prepare(executionId, fileRepository, signal());
+      const { baseCommit } = await gitCli.prepare(gitOwner(executionId), fileRepository, signal());
       await gitCli.commitAndPush(
-        executionId,
+        gitOwner(executionId),
         fileRepository,
         { baseCommit, branch: 'feature/sh', message: 'Two', files: { 'run.sh': '#!/bin/sh\necho two\n' } },
         signal(),
@@ -230,10 +234,10 @@ describe('git CLI adapter', () => {
   it('fails clearly when the default branch or the base commit does not exist', async () => {
     const gitCli = worker();
     await expect(
-      gitCli.prepare(randomUUID(), { url: origin.url, defaultBranch: 'trunk' }, signal()),
+      gitCli.prepare(gitOwner(randomUUID()), { url: origin.url, defaultBranch: 'trunk' }, signal()),
     ).rejects.toMatchObject({ name: 'GitError', code: 'BRANCH_NOT_FOUND' });
     await expect(
-      gitCli.checkout(randomUUID(), repository, { baseCommit: 'f'.repeat(40) }, signal()),
+      gitCli.checkout(gitOwner(randomUUID()), repository, { baseCommit: 'f'.repeat(40) }, signal()),
     ).rejects.toMatchObject({ code: 'COMMIT_NOT_FOUND' });
   });
 });

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GitError } from '../../../src/integrations/git/errors.js';
 import { createGitCli, type GitCli, type GitCliOptions } from '../../../src/integrations/git/gitCli.js';
 import type { Repository } from '../../../src/machines/domain.js';
-import { createSampleOrigin, type SampleOrigin } from '../../support/git.js';
+import { createSampleOrigin, gitOwner, type SampleOrigin } from '../../support/git.js';
 
 const signal = () => new AbortController().signal;
 
@@ -91,7 +91,7 @@ describe('git CLI adapter under trouble', () => {
     const gitCli = worker();
     const started = Date.now();
     const error = (await gitCli
-      .prepare(randomUUID(), repository, controller.signal)
+      .prepare(gitOwner(randomUUID()), repository, controller.signal)
       .catch((e) => e)) as GitError;
     expect(error).toMatchObject({ name: 'GitError', code: 'ABORTED' });
     expect(error.cause).toBe(controller.signal.reason);
@@ -105,7 +105,11 @@ describe('git CLI adapter under trouble', () => {
     const executionId = randomUUID();
     const controller = new AbortController();
     try {
-      const pending = gitCli.prepare(executionId, { url, defaultBranch: 'main' }, controller.signal);
+      const pending = gitCli.prepare(
+        gitOwner(executionId),
+        { url, defaultBranch: 'main' },
+        controller.signal,
+      );
       // git (and its git-remote-http helper) is now waiting for an answer that never comes.
       await waitUntil(() => server.connections() > 0, 10_000);
       expect(processesMentioning(url).length).toBeGreaterThan(0);
@@ -134,10 +138,12 @@ describe('git CLI adapter under trouble', () => {
         },
       },
     });
-    const { baseCommit } = await gitCli.prepare(executionId, repository, signal());
+    const { baseCommit } = await gitCli.prepare(gitOwner(executionId), repository, signal());
     const change = { baseCommit, branch: 'feature/raced', message: 'Ours', files: { 'ours.txt': 'ours\n' } };
 
-    await expect(gitCli.commitAndPush(executionId, repository, change, signal())).rejects.toMatchObject({
+    await expect(
+      gitCli.commitAndPush(gitOwner(executionId), repository, change, signal()),
+    ).rejects.toMatchObject({
       name: 'GitError',
       code: 'PUSH_REJECTED',
     });
@@ -147,9 +153,9 @@ describe('git CLI adapter under trouble', () => {
 
   it('refuses to overwrite an existing branch that moved since it was read', async () => {
     const executionId = randomUUID();
-    const mine = await worker().prepare(executionId, repository, signal());
+    const mine = await worker().prepare(gitOwner(executionId), repository, signal());
     const first = await worker().commitAndPush(
-      executionId,
+      gitOwner(executionId),
       repository,
       { baseCommit: mine.baseCommit, branch: 'feature/r', message: 'One', files: { 'r.txt': '1\n' } },
       signal(),
@@ -165,7 +171,7 @@ describe('git CLI adapter under trouble', () => {
     });
     await expect(
       racing.commitAndPush(
-        executionId,
+        gitOwner(executionId),
         repository,
         { baseCommit: mine.baseCommit, branch: 'feature/r', message: 'Two', files: { 'r.txt': '2\n' } },
         signal(),
@@ -182,13 +188,13 @@ describe('git CLI adapter under trouble', () => {
       faultPoints: {
         // The same step on another worker (lost lease, still running) pushes the very same change first.
         beforePush: async () => {
-          winner = (await twin.commitAndPush(executionId, repository, change, signal())).commit;
+          winner = (await twin.commitAndPush(gitOwner(executionId), repository, change, signal())).commit;
         },
       },
     });
-    const { baseCommit } = await gitCli.prepare(executionId, repository, signal());
+    const { baseCommit } = await gitCli.prepare(gitOwner(executionId), repository, signal());
     const change = { baseCommit, branch: 'feature/twin', message: 'Same', files: { 'same.txt': 'same\n' } };
-    const result = await gitCli.commitAndPush(executionId, repository, change, signal());
+    const result = await gitCli.commitAndPush(gitOwner(executionId), repository, change, signal());
     expect(result.commit).toBe(winner);
     expect(origin.countCommits(baseCommit, 'feature/twin')).toBe(1);
   });
@@ -196,12 +202,12 @@ describe('git CLI adapter under trouble', () => {
   it('refuses paths that leave the workspace or touch .git', async () => {
     const gitCli = worker();
     const executionId = randomUUID();
-    const { baseCommit, workspace } = await gitCli.prepare(executionId, repository, signal());
+    const { baseCommit, workspace } = await gitCli.prepare(gitOwner(executionId), repository, signal());
     for (const unsafe of ['../outside.txt', '/etc/passwd', '.git/config', 'src/../../x', 'a/.GIT/hooks/x']) {
       await expect(gitCli.readFile(workspace, unsafe)).rejects.toMatchObject({ code: 'UNSAFE_PATH' });
       await expect(
         gitCli.commitAndPush(
-          executionId,
+          gitOwner(executionId),
           repository,
           { baseCommit, branch: 'feature/unsafe', message: 'x', files: { [unsafe]: 'x' } },
           signal(),
@@ -219,11 +225,11 @@ describe('git CLI adapter under trouble', () => {
   it('refuses to push to the default branch or a malformed branch', async () => {
     const gitCli = worker();
     const executionId = randomUUID();
-    const { baseCommit } = await gitCli.prepare(executionId, repository, signal());
+    const { baseCommit } = await gitCli.prepare(gitOwner(executionId), repository, signal());
     for (const branch of ['main', 'bad..name', '-f', 'with space']) {
       await expect(
         gitCli.commitAndPush(
-          executionId,
+          gitOwner(executionId),
           repository,
           { baseCommit, branch, message: 'x', files: {} },
           signal(),
@@ -242,12 +248,12 @@ describe('git CLI adapter under trouble', () => {
       'foo://x/y',
     ]) {
       await expect(
-        gitCli.prepare(randomUUID(), { url, defaultBranch: 'main' }, signal()),
+        gitCli.prepare(gitOwner(randomUUID()), { url, defaultBranch: 'main' }, signal()),
       ).rejects.toMatchObject({
         code: 'INVALID_URL',
       });
     }
-    await expect(gitCli.prepare('../escape', repository, signal())).rejects.toMatchObject({
+    await expect(gitCli.prepare(gitOwner('../escape'), repository, signal())).rejects.toMatchObject({
       code: 'INVALID_EXECUTION_ID',
     });
   });
@@ -259,7 +265,7 @@ describe('git CLI adapter under trouble', () => {
     await server.close();
     const url = `http://robot:s3cr3t-token@127.0.0.1:${port}/private.git`;
     const error = (await worker()
-      .prepare(randomUUID(), { url, defaultBranch: 'main' }, signal())
+      .prepare(gitOwner(randomUUID()), { url, defaultBranch: 'main' }, signal())
       .catch((e) => e)) as GitError;
     expect(error).toMatchObject({ name: 'GitError', code: 'GIT_FAILED' });
     expect(error.args.join(' ')).toContain('http://[redacted]@127.0.0.1');

@@ -10,7 +10,7 @@ import type { Repository } from '../../../src/machines/domain.js';
 import { type Database, openDatabase } from '../../../src/persistence/database.js';
 import { migrateToLatest } from '../../../src/persistence/migrate.js';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../support/database.js';
-import { createSampleOrigin, type SampleOrigin } from '../../support/git.js';
+import { createSampleOrigin, gitOwner, type SampleOrigin } from '../../support/git.js';
 
 const signal = () => new AbortController().signal;
 
@@ -46,9 +46,9 @@ describe('local pull requests', () => {
 
   async function pushBranch(executionId: string, branch: string): Promise<void> {
     const git = createGitCli({ workspacesDir: workspaces });
-    const { baseCommit } = await git.prepare(executionId, repository, signal());
+    const { baseCommit } = await git.prepare(gitOwner(executionId), repository, signal());
     await git.commitAndPush(
-      executionId,
+      gitOwner(executionId),
       repository,
       { baseCommit, branch, message: 'Implement', files: { 'docs/x.md': 'x\n' } },
       signal(),

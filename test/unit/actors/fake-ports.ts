@@ -78,12 +78,12 @@ export function fakeWorld(): FakeWorld {
       },
     },
     git: {
-      async prepare(_executionId, _repository, signal) {
+      async prepare(_owner, _repository, signal) {
         seen(signal);
         world.prepared++;
         return { baseCommit: 'head0', workspace: { dir: '/tmp/fake' } };
       },
-      async checkout(_executionId, _repository, _ref, signal) {
+      async checkout(_owner, _repository, _ref, signal) {
         seen(signal);
         return { dir: '/tmp/fake' };
       },
@@ -96,20 +96,20 @@ export function fakeWorld(): FakeWorld {
       async readFile(_workspace, path) {
         return path === 'README.md' ? '# Sample app' : '';
       },
-      async agentWorkspace(executionId, _repository, _ref, signal) {
+      async agentWorkspace(owner, _repository, _ref, signal) {
         seen(signal);
-        const dir = `/tmp/fake-agents/${executionId}/${world.agentWorkspaces.size + 1}`;
+        const dir = `/tmp/fake-agents/${owner.executionId}/${world.agentWorkspaces.size + 1}`;
         world.agentWorkspaces.set(dir, {});
         return { dir };
       },
-      async findKeyedCommit(_executionId, _repository, ref, signal) {
+      async findKeyedCommit(_owner, _repository, ref, signal) {
         seen(signal);
         const found = world.commits.find(
           (c) => c.branch === ref.branch && c.message.endsWith(`\nPRFactory-Idempotency-Key: ${ref.key}`),
         );
         return found ? { commit: found.commit, message: found.message } : null;
       },
-      async commitWorkspace(_executionId, _repository, workspace, change, signal) {
+      async commitWorkspace(_owner, _repository, workspace, change, signal) {
         seen(signal);
         const files = world.agentWorkspaces.get(workspace.dir);
         if (files === undefined) throw new Error(`${workspace.dir} is no agent workspace`);
@@ -124,7 +124,7 @@ export function fakeWorld(): FakeWorld {
           change: { added: Object.keys(files).sort(), modified: [], deleted: [] },
         };
       },
-      async commitAndPush(_executionId, _repository, change, signal) {
+      async commitAndPush(_owner, _repository, change, signal) {
         seen(signal);
         const same = world.commits.find(
           (c) =>

@@ -77,6 +77,10 @@ describe('agent environment', () => {
   const worker = {
     PATH: '/usr/bin',
     HOME: '/home/w',
+    // the channel of the origin's credentials (src/integrations/git/originAuthorization.ts): never passed on
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: 'http.extraheader',
+    GIT_CONFIG_VALUE_0: 'Authorization: Basic eC1hY2Nlc3MtdG9rZW46dA==',
     DATABASE_URL: 'postgres://x',
     HTTPS_PROXY: 'http://proxy:3128',
     Tenants__acme__Llm__ApiKey: 'k',
@@ -108,6 +112,10 @@ describe('agent environment', () => {
     'PGPASSWORD',
     'Http__ApiToken',
     'Tenants__acme__Llm__ApiKey',
+    'GIT_CONFIG_COUNT',
+    'GIT_CONFIG_KEY_0',
+    'git_config_value_3',
+    'GIT_CONFIG_PARAMETERS',
   ])('refuses %s in Env, even when listed', (name) => {
     expect(() =>
       agentEnvironment({ worker, names: [name], keyVariables: [], apiKey: null, extra: {} }),
