@@ -11,6 +11,10 @@
  * without a body (422). Tests queue canned answers per route (`fail`) — a 429 with `retry-after`, a 403 of the
  * primary limit, a 500, a dropped connection — and read its state: issues, comments, pulls, requests seen.
  *
+ * This file is the server — authentication, canned answers, git — and the test-facing API; the state is in
+ * fakeGitHubStore.ts, the REST routes in fakeGitHubRoutes.ts, GitHub's JSON shapes, the webhook payloads and
+ * `sign` in fakeGitHubPayloads.ts (re-exported here).
+ *
  * ```ts
  * const gh = await startFakeGitHub();                       // a token `gh.token` acting as `prfactory-bot`
  * const repo = gh.createRepository('acme/app');             // bare repo seeded with a commit on main
@@ -19,32 +23,38 @@
  * const payload = gh.issueLabeledPayload('acme/app', issue.number, 'prfactory');
  * ```
  */
-import { generateKeyPairSync, randomBytes, verify } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { GitHubAssociation } from '../../src/trackerSettings.js';
 import {
-  commentJson,
   type FakeAccount,
   type FakeComment,
   type FakeIssue,
   type FakePull,
   type FakeRepository,
-  githubTime,
-  issueJson,
-  pullJson,
   repositoryJson,
   userJson,
 } from './fakeGitHubPayloads.js';
+import { type FakeApp, githubRoutes, type Route, validJwt } from './fakeGitHubRoutes.js';
+import {
+  DOCS,
+  FakeGitHubStore,
+  HttpAnswer,
+  type InstallationToken,
+  refuse,
+  type SeenRequest,
+} from './fakeGitHubStore.js';
 import { git } from './git.js';
 import { handleGitHttp, isGitHttpPath } from './gitHttpServer.js';
 
 export * from './fakeGitHubPayloads.js';
+export type { FakeApp } from './fakeGitHubRoutes.js';
+export type { SeenRequest } from './fakeGitHubStore.js';
 
-const DOCS = 'https://docs.github.com/rest';
 const API_VERSIONS = new Set(['2022-11-28']);
 
 /**
@@ -57,25 +67,6 @@ export type CannedAnswer =
 
 /** A route as GitHub's docs name it: `GET /repos/{owner}/{repo}/issues/{issue_number}`; `*` is any API route. */
 export type FakeRoute = string;
-
-export interface SeenRequest {
-  method: string;
-  /** path and query as sent */
-  path: string;
-  /** the route it matched (`GET /user`), undefined for git and unknown paths */
-  route: string | undefined;
-  headers: IncomingHttpHeaders;
-  body: unknown;
-  status?: number;
-}
-
-export interface FakeApp {
-  appId: string;
-  slug: string;
-  installationId: string;
-  /** PEM (SPKI) of the App's public key: the JWTs it accepts are signed by the matching private key */
-  publicKey: string;
-}
 
 export interface FakeGitHubOptions {
   /** the login the default token acts as (default `prfactory-bot`) */
@@ -98,7 +89,7 @@ export interface FakeGitHub {
   pulls: FakePull[];
   repositories: FakeRepository[];
   /** the installation tokens handed out for a valid JWT */
-  installationTokens: { token: string; expiresAt: string; account: FakeAccount }[];
+  installationTokens: InstallationToken[];
   /** a token the fake accepts, acting as `login` (created as a user when unknown) */
   addToken(token: string, login: string, type?: FakeAccount['type']): FakeAccount;
   user(login: string, type?: FakeAccount['type']): FakeAccount;
@@ -158,377 +149,12 @@ export function generateAppKeys(): { privateKey: string; publicKey: string } {
   return { privateKey, publicKey };
 }
 
-class HttpAnswer {
-  constructor(
-    readonly status: number,
-    readonly body: unknown,
-    readonly headers: Record<string, string> = {},
-  ) {}
-}
-
-function refuse(status: number, message: string, extra: Record<string, unknown> = {}): never {
-  throw new HttpAnswer(status, { message, documentation_url: DOCS, ...extra });
-}
-
-interface Route {
-  method: string;
-  template: string;
-  pattern: RegExp;
-  names: string[];
-  /** `app`: a JWT of the App; `token`: a token's account */
-  auth: 'app' | 'token';
-  handle(call: Call): HttpAnswer;
-}
-
-interface Call {
-  params: Record<string, string>;
-  query: URLSearchParams;
-  body: unknown;
-  account: FakeAccount;
-}
-
 export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
-  const root = mkdtempSync(path.join(tmpdir(), 'prf-fake-github-'));
-  let nextId = 1000;
-  const accounts = new Map<string, FakeAccount>();
-  const tokens = new Map<string, FakeAccount>();
+  const store = new FakeGitHubStore(mkdtempSync(path.join(tmpdir(), 'prf-fake-github-')));
   const canned = new Map<string, CannedAnswer[]>();
-  const state = {
-    requests: [] as SeenRequest[],
-    issues: [] as FakeIssue[],
-    comments: [] as FakeComment[],
-    pulls: [] as FakePull[],
-    repositories: [] as FakeRepository[],
-    installationTokens: [] as FakeGitHub['installationTokens'],
-  };
-  let origin = '';
-
-  const user = (login: string, type: FakeAccount['type'] = 'User'): FakeAccount => {
-    const key = login.toLowerCase();
-    const found = accounts.get(key);
-    if (found) return found;
-    const account = { login, id: nextId++, type };
-    accounts.set(key, account);
-    return account;
-  };
-  const addToken = (token: string, login: string, type: FakeAccount['type'] = 'User') => {
-    const account = user(login, type);
-    tokens.set(token, account);
-    return account;
-  };
+  const routes = githubRoutes(store, options.app);
   const token = options.token ?? `ghp_${randomBytes(18).toString('hex')}`;
-  const account = addToken(token, options.login ?? 'prfactory-bot');
-
-  const repository = (fullName: string): FakeRepository => {
-    const found = state.repositories.find((r) => r.fullName.toLowerCase() === fullName.toLowerCase());
-    if (!found) refuse(404, 'Not Found');
-    return found;
-  };
-  const issueOf = (fullName: string, number: number) =>
-    state.issues.find((i) => i.repo.toLowerCase() === fullName.toLowerCase() && i.number === number);
-  const nextNumber = (fullName: string) =>
-    1 + Math.max(0, ...state.issues.filter((i) => i.repo === fullName).map((i) => i.number));
-  const commentsOf = (fullName: string, number: number) =>
-    state.comments.filter((c) => c.repo === fullName && c.issueNumber === number);
-  const tip = (repo: FakeRepository, branch: string): string | null => {
-    try {
-      return git(repo.dir, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`);
-    } catch {
-      return null;
-    }
-  };
-  const renderIssue = (issue: FakeIssue) =>
-    issueJson(origin, issue, commentsOf(issue.repo, issue.number).length);
-  const renderComment = (comment: FakeComment) =>
-    commentJson(origin, comment, issueOf(comment.repo, comment.issueNumber)!);
-  const ownerOf = (repo: FakeRepository) => user(repo.owner, 'Organization');
-
-  const createIssue: FakeGitHub['createIssue'] = (fullName, spec) => {
-    const repo = repository(fullName);
-    const at = githubTime();
-    const issue: FakeIssue = {
-      repo: repo.fullName,
-      number: nextNumber(repo.fullName),
-      id: nextId++,
-      title: spec.title,
-      body: spec.body ?? null,
-      labels: spec.labels ?? [],
-      user: user(spec.author ?? 'alice'),
-      state: 'open',
-      pullRequest: false,
-      createdAt: at,
-      updatedAt: at,
-    };
-    state.issues.push(issue);
-    return issue;
-  };
-
-  const storeComment = (
-    issue: FakeIssue,
-    body: string,
-    author: FakeAccount,
-    association: GitHubAssociation,
-    createdAt = githubTime(),
-  ): FakeComment => {
-    const comment: FakeComment = {
-      repo: issue.repo,
-      issueNumber: issue.number,
-      id: nextId++,
-      body,
-      user: author,
-      association,
-      createdAt,
-      updatedAt: createdAt,
-    };
-    state.comments.push(comment);
-    return comment;
-  };
-
-  /** One page of `items` by `per_page` and `page`, with GitHub's `Link` header. */
-  const page = (items: unknown[], query: URLSearchParams, pathname: string): HttpAnswer => {
-    const perPage = Math.min(100, Math.max(1, Number(query.get('per_page') ?? 30) || 30));
-    const current = Math.max(1, Number(query.get('page') ?? 1) || 1);
-    const last = Math.max(1, Math.ceil(items.length / perPage));
-    const link = (n: number, rel: string) => {
-      const q = new URLSearchParams(query);
-      q.set('per_page', String(perPage));
-      q.set('page', String(n));
-      return `<${origin}${pathname}?${q}>; rel="${rel}"`;
-    };
-    const links = [
-      ...(current < last ? [link(current + 1, 'next'), link(last, 'last')] : []),
-      ...(current > 1 ? [link(1, 'first'), link(current - 1, 'prev')] : []),
-    ];
-    return new HttpAnswer(
-      200,
-      items.slice((current - 1) * perPage, current * perPage),
-      links.length > 0 ? { link: links.join(', ') } : {},
-    );
-  };
-
-  const routes: Route[] = [];
-  const route = (spec: string, auth: Route['auth'], handle: (call: Call) => HttpAnswer) => {
-    const [method = 'GET', template = '/'] = spec.split(' ');
-    const names: string[] = [];
-    const pattern = new RegExp(
-      `^${template.replace(/\{(\w+)\}/g, (_, name: string) => {
-        names.push(name);
-        return '([^/]+)';
-      })}$`,
-    );
-    routes.push({ method, template, pattern, names, auth, handle });
-  };
-
-  route('GET /user', 'token', ({ account: me }) => {
-    if (state.installationTokens.some((t) => t.account === me)) {
-      refuse(403, 'Resource not accessible by integration');
-    }
-    return new HttpAnswer(200, userJson(origin, me));
-  });
-
-  route('GET /app', 'app', () => {
-    const app = options.app!;
-    return new HttpAnswer(200, {
-      id: Number(app.appId),
-      slug: app.slug,
-      name: app.slug,
-      owner: userJson(origin, user('acme', 'Organization')),
-    });
-  });
-
-  route('POST /app/installations/{installation_id}/access_tokens', 'app', ({ params }) => {
-    const app = options.app!;
-    if (params.installation_id !== app.installationId) refuse(404, 'Not Found');
-    const issued = {
-      token: `ghs_${randomBytes(18).toString('hex')}`,
-      expiresAt: githubTime(Date.now() + 3600_000),
-      account: user(`${app.slug}[bot]`, 'Bot'),
-    };
-    tokens.set(issued.token, issued.account);
-    state.installationTokens.push(issued);
-    return new HttpAnswer(201, {
-      token: issued.token,
-      expires_at: issued.expiresAt,
-      permissions: { issues: 'write', pull_requests: 'write', contents: 'write', metadata: 'read' },
-      repository_selection: 'all',
-    });
-  });
-
-  route('GET /repos/{owner}/{repo}/issues/{issue_number}', 'token', ({ params }) => {
-    const repo = repository(`${params.owner}/${params.repo}`);
-    const issue = issueOf(repo.fullName, Number(params.issue_number));
-    if (!issue) refuse(404, 'Not Found');
-    return new HttpAnswer(200, renderIssue(issue));
-  });
-
-  route('PATCH /repos/{owner}/{repo}/issues/{issue_number}', 'token', ({ params, body }) => {
-    const repo = repository(`${params.owner}/${params.repo}`);
-    const issue = issueOf(repo.fullName, Number(params.issue_number));
-    if (!issue) refuse(404, 'Not Found');
-    const change = body as Record<string, unknown>;
-    for (const field of ['title', 'body'] as const) {
-      if (!(field in change)) continue;
-      const value = change[field];
-      if (!(typeof value === 'string' || (field === 'body' && value === null))) {
-        refuse(422, 'Validation Failed', { errors: [{ resource: 'Issue', field, code: 'invalid' }] });
-      }
-      if (typeof value === 'string' && value.length > 65_536) {
-        refuse(422, 'Validation Failed', {
-          errors: [{ resource: 'Issue', field, code: 'custom', message: `${field} is too long` }],
-        });
-      }
-      issue[field] = value as string;
-    }
-    issue.updatedAt = githubTime();
-    return new HttpAnswer(200, renderIssue(issue));
-  });
-
-  route('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', 'token', ({ params, query }) => {
-    const repo = repository(`${params.owner}/${params.repo}`);
-    const issue = issueOf(repo.fullName, Number(params.issue_number));
-    if (!issue) refuse(404, 'Not Found');
-    const since = query.get('since');
-    const after = since === null ? Number.NEGATIVE_INFINITY : Date.parse(since);
-    if (Number.isNaN(after))
-      refuse(422, 'Validation Failed', { errors: [{ field: 'since', code: 'invalid' }] });
-    // GitHub's `since`: updated at or after the time, inclusive; oldest first.
-    const items = commentsOf(repo.fullName, issue.number)
-      .filter((c) => Date.parse(c.updatedAt) >= after)
-      .sort((a, b) => a.id - b.id)
-      .map(renderComment);
-    return page(items, query, `/repos/${params.owner}/${params.repo}/issues/${params.issue_number}/comments`);
-  });
-
-  route(
-    'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
-    'token',
-    ({ params, body, account: me }) => {
-      const repo = repository(`${params.owner}/${params.repo}`);
-      const issue = issueOf(repo.fullName, Number(params.issue_number));
-      if (!issue) refuse(404, 'Not Found');
-      const text = (body as { body?: unknown }).body;
-      if (typeof text !== 'string' || text.trim() === '') {
-        refuse(422, 'Validation Failed', {
-          errors: [{ resource: 'IssueComment', field: 'body', code: 'missing_field' }],
-        });
-      }
-      if (text.length > 65_536) {
-        refuse(422, 'Validation Failed', {
-          errors: [
-            {
-              resource: 'IssueComment',
-              field: 'body',
-              code: 'custom',
-              message: 'body is too long (maximum is 65536 characters)',
-            },
-          ],
-        });
-      }
-      const association: GitHubAssociation = me.type === 'Bot' ? 'NONE' : 'MEMBER';
-      return new HttpAnswer(201, renderComment(storeComment(issue, text, me, association)));
-    },
-  );
-
-  route('GET /repos/{owner}/{repo}/issues/comments/{comment_id}', 'token', ({ params }) => {
-    const repo = repository(`${params.owner}/${params.repo}`);
-    const comment = state.comments.find(
-      (c) => c.id === Number(params.comment_id) && c.repo === repo.fullName,
-    );
-    if (!comment) refuse(404, 'Not Found');
-    return new HttpAnswer(200, renderComment(comment));
-  });
-
-  route('GET /repos/{owner}/{repo}/pulls', 'token', ({ params, query }) => {
-    const repo = repository(`${params.owner}/${params.repo}`);
-    const wanted = query.get('state') ?? 'open';
-    const head = query.get('head');
-    // GitHub reads `head` only as `user:ref-name`; anything else is ignored.
-    const [headOwner, headRef] = head?.includes(':') ? head.split(/:(.*)/s) : [undefined, undefined];
-    const items = state.pulls
-      .filter((p) => p.repo === repo.fullName)
-      .filter((p) => wanted === 'all' || p.state === wanted)
-      .filter(
-        (p) =>
-          headRef === undefined ||
-          (headOwner?.toLowerCase() === repo.owner.toLowerCase() && p.head === headRef),
-      )
-      .sort((a, b) => b.number - a.number)
-      .map((p) => pullJson(origin, p, repo, ownerOf(repo)));
-    return page(items, query, `/repos/${params.owner}/${params.repo}/pulls`);
-  });
-
-  route('POST /repos/{owner}/{repo}/pulls', 'token', ({ params, body, account: me }) => {
-    const repo = repository(`${params.owner}/${params.repo}`);
-    const spec = body as Record<string, unknown>;
-    const invalid: (field: string) => never = (field) =>
-      refuse(422, 'Validation Failed', { errors: [{ resource: 'PullRequest', field, code: 'invalid' }] });
-    for (const field of ['title', 'head', 'base']) {
-      if (typeof spec[field] !== 'string' || spec[field] === '') {
-        refuse(422, 'Validation Failed', {
-          errors: [{ resource: 'PullRequest', field, code: 'missing_field' }],
-        });
-      }
-    }
-    const rawHead = spec.head as string;
-    const head = rawHead.includes(':') ? rawHead.slice(rawHead.indexOf(':') + 1) : rawHead;
-    const base = spec.base as string;
-    const headSha = tip(repo, head);
-    if (headSha === null) invalid('head');
-    if (tip(repo, base) === null) invalid('base');
-    if (
-      state.pulls.some(
-        (p) => p.repo === repo.fullName && p.head === head && p.base === base && p.state === 'open',
-      )
-    ) {
-      refuse(422, 'Validation Failed', {
-        errors: [
-          {
-            resource: 'PullRequest',
-            code: 'custom',
-            message: `A pull request already exists for ${repo.owner}:${head}.`,
-          },
-        ],
-      });
-    }
-    if (Number(git(repo.dir, 'rev-list', '--count', `refs/heads/${base}..refs/heads/${head}`)) === 0) {
-      refuse(422, 'Validation Failed', {
-        errors: [
-          { resource: 'PullRequest', code: 'custom', message: `No commits between ${base} and ${head}` },
-        ],
-      });
-    }
-    const number = nextNumber(repo.fullName);
-    const at = githubTime();
-    const text = typeof spec.body === 'string' ? spec.body : null;
-    state.issues.push({
-      repo: repo.fullName,
-      number,
-      id: nextId++,
-      title: spec.title as string,
-      body: text,
-      labels: [],
-      user: me,
-      state: 'open',
-      pullRequest: true,
-      createdAt: at,
-      updatedAt: at,
-    });
-    const pull: FakePull = {
-      repo: repo.fullName,
-      number,
-      id: nextId++,
-      title: spec.title as string,
-      body: text,
-      head,
-      headSha,
-      base,
-      state: 'open',
-      user: me,
-      createdAt: at,
-    };
-    state.pulls.push(pull);
-    return new HttpAnswer(201, pullJson(origin, pull, repo, ownerOf(repo)));
-  });
+  const account = store.addToken(token, options.login ?? 'prfactory-bot');
 
   /** The account of an API request, or a refusal as GitHub words it. */
   const authenticate = (headers: IncomingHttpHeaders, kind: Route['auth']): FakeAccount => {
@@ -540,9 +166,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       if (!options.app || !validJwt(credential, options.app)) {
         refuse(401, 'A JSON web token could not be decoded');
       }
-      return user(`${options.app.slug}[bot]`, 'Bot');
+      return store.user(`${options.app.slug}[bot]`, 'Bot');
     }
-    const found = tokens.get(credential);
+    const found = store.tokens.get(credential);
     if (!found) refuse(401, 'Bad credentials');
     return found;
   };
@@ -554,7 +180,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     // GitHub takes any user name with the token as the password; git sends `x-access-token`.
     const basic = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const password = basic ? Buffer.from(basic, 'base64').toString('utf8').split(/:(.*)/s)[1] : undefined;
-    if (password === undefined || !tokens.has(password)) {
+    if (password === undefined || !store.tokens.has(password)) {
       seen.status = 401;
       req.resume();
       res.writeHead(401, { 'www-authenticate': 'Basic realm="GitHub"', 'content-type': 'text/plain' });
@@ -562,7 +188,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       return;
     }
     seen.status = 200;
-    handleGitHttp(req, res, { root });
+    handleGitHttp(req, res, { root: store.root });
   };
 
   const server = createServer((req, res) => {
@@ -574,7 +200,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       headers: req.headers,
       body: undefined,
     };
-    state.requests.push(seen);
+    store.requests.push(seen);
     if (isGitHttpPath(url.pathname)) {
       serveGit(req, res, seen);
       return;
@@ -587,7 +213,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         res.writeHead(answer.status, {
           'content-type': 'application/json; charset=utf-8',
           'x-github-api-version-selected': '2022-11-28',
-          'x-github-request-id': `FAKE:${nextId++}`,
+          'x-github-request-id': `FAKE:${store.nextId()}`,
           ...answer.headers,
         });
         res.end(answer.status === 204 ? undefined : JSON.stringify(answer.body));
@@ -646,51 +272,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-  const createRepository: FakeGitHub['createRepository'] = (fullName, spec = {}) => {
-    const [owner = '', name = ''] = fullName.split('/');
-    const defaultBranch = spec.defaultBranch ?? 'main';
-    const dir = path.join(root, owner, `${name}.git`);
-    mkdirSync(path.dirname(dir), { recursive: true });
-    git(root, 'init', '--quiet', '--bare', `--initial-branch=${defaultBranch}`, dir);
-    const seed = mkdtempSync(path.join(root, 'seed-'));
-    git(seed, 'init', '--quiet', `--initial-branch=${defaultBranch}`);
-    writeFiles(seed, spec.files ?? { 'README.md': `# ${name}\n\nA repository on the fake GitHub.\n` });
-    git(seed, 'add', '--all');
-    git(seed, 'commit', '--quiet', '-m', 'Initial commit');
-    git(seed, 'push', '--quiet', dir, `HEAD:refs/heads/${defaultBranch}`);
-    rmSync(seed, { recursive: true, force: true });
-    const repo: FakeRepository = {
-      owner,
-      name,
-      fullName,
-      id: nextId++,
-      defaultBranch,
-      dir,
-      cloneUrl: `${origin}/${fullName}.git`,
-    };
-    state.repositories.push(repo);
-    user(owner, 'Organization');
-    return repo;
-  };
-
-  const pushBranch: FakeGitHub['pushBranch'] = (fullName, branch, files, message = `Change ${branch}`) => {
-    const repo = repository(fullName);
-    const scratch = mkdtempSync(path.join(root, 'push-'));
-    try {
-      git(root, 'clone', '--quiet', repo.dir, scratch);
-      const start = tip(repo, branch) === null ? repo.defaultBranch : branch;
-      git(scratch, 'checkout', '--quiet', '-B', branch, `origin/${start}`);
-      writeFiles(scratch, files);
-      git(scratch, 'add', '--all');
-      git(scratch, 'commit', '--quiet', '--allow-empty', '-m', message);
-      git(scratch, 'push', '--quiet', '--force', 'origin', `HEAD:refs/heads/${branch}`);
-      return git(scratch, 'rev-parse', 'HEAD');
-    } finally {
-      rmSync(scratch, { recursive: true, force: true });
-    }
-  };
+  store.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const installationOf = (installationId: number | undefined) =>
     installationId === undefined
@@ -698,60 +280,68 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       : { installation: { id: installationId, node_id: `MDIz${installationId}` } };
 
   return {
-    url: origin,
+    url: store.origin,
     token,
     account,
-    ...state,
-    addToken,
-    user,
+    requests: store.requests,
+    issues: store.issues,
+    comments: store.comments,
+    pulls: store.pulls,
+    repositories: store.repositories,
+    installationTokens: store.installationTokens,
+    addToken: (t, login, type) => store.addToken(t, login, type),
+    user: (login, type) => store.user(login, type),
     fail(routeName, ...answers) {
       canned.set(routeName, [...(canned.get(routeName) ?? []), ...answers]);
     },
-    createRepository,
-    pushBranch,
-    branchTip: (fullName, branch) => tip(repository(fullName), branch),
-    showFile: (fullName, ref, file) => git(repository(fullName).dir, 'show', `${ref}:${file}`),
-    createIssue,
-    issue: (fullName, number) => issueOf(fullName, number),
+    createRepository: (fullName, spec) => store.createRepository(fullName, spec),
+    pushBranch: (fullName, branch, files, message = `Change ${branch}`) =>
+      store.pushBranch(fullName, branch, files, message),
+    branchTip: (fullName, branch) => store.tip(store.repository(fullName), branch),
+    showFile: (fullName, ref, file) => git(store.repository(fullName).dir, 'show', `${ref}:${file}`),
+    createIssue: (fullName, spec) => store.createIssue(fullName, spec),
+    issue: (fullName, number) => store.issueOf(fullName, number),
     addComment(fullName, number, spec) {
-      const issue = issueOf(fullName, number);
+      const issue = store.issueOf(fullName, number);
       if (!issue) throw new Error(`no issue ${fullName}#${number} on the fake GitHub`);
-      const author = user(spec.author ?? 'alice', spec.type ?? 'User');
-      return storeComment(issue, spec.body, author, spec.association ?? 'MEMBER', spec.createdAt);
+      const author = store.user(spec.author ?? 'alice', spec.type ?? 'User');
+      return store.storeComment(issue, spec.body, author, spec.association ?? 'MEMBER', spec.createdAt);
     },
-    commentsOf: (fullName, number) => commentsOf(repository(fullName).fullName, number),
+    commentsOf: (fullName, number) => store.commentsOf(store.repository(fullName).fullName, number),
     closePull(fullName, number) {
-      const pull = state.pulls.find((p) => p.repo === repository(fullName).fullName && p.number === number);
+      const pull = store.pulls.find(
+        (p) => p.repo === store.repository(fullName).fullName && p.number === number,
+      );
       if (!pull) throw new Error(`no pull request ${fullName}#${number} on the fake GitHub`);
       pull.state = 'closed';
-      const issue = issueOf(fullName, number);
+      const issue = store.issueOf(fullName, number);
       if (issue) issue.state = 'closed';
     },
     gitAuthorization,
     issueLabeledPayload(fullName, number, label, spec = {}) {
-      const repo = repository(fullName);
-      const issue = issueOf(repo.fullName, number);
+      const repo = store.repository(fullName);
+      const issue = store.issueOf(repo.fullName, number);
       if (!issue) throw new Error(`no issue ${fullName}#${number} on the fake GitHub`);
       if (!issue.labels.includes(label)) issue.labels.push(label);
       return {
         action: 'labeled',
-        label: { id: nextId++, name: label, color: 'ededed', default: false },
-        issue: renderIssue(issue),
-        repository: repositoryJson(origin, repo, ownerOf(repo)),
-        sender: userJson(origin, user(spec.sender ?? issue.user.login)),
+        label: { id: store.nextId(), name: label, color: 'ededed', default: false },
+        issue: store.renderIssue(issue),
+        repository: repositoryJson(store.origin, repo, store.ownerOf(repo)),
+        sender: userJson(store.origin, store.user(spec.sender ?? issue.user.login)),
         ...installationOf(spec.installationId),
       };
     },
     issueCommentPayload(commentId, spec = {}) {
-      const comment = state.comments.find((c) => c.id === commentId);
+      const comment = store.comments.find((c) => c.id === commentId);
       if (!comment) throw new Error(`no comment ${commentId} on the fake GitHub`);
-      const repo = repository(comment.repo);
+      const repo = store.repository(comment.repo);
       return {
         action: 'created',
-        issue: renderIssue(issueOf(comment.repo, comment.issueNumber)!),
-        comment: renderComment(comment),
-        repository: repositoryJson(origin, repo, ownerOf(repo)),
-        sender: userJson(origin, comment.user),
+        issue: store.renderIssue(store.issueOf(comment.repo, comment.issueNumber)!),
+        comment: store.renderComment(comment),
+        repository: repositoryJson(store.origin, repo, store.ownerOf(repo)),
+        sender: userJson(store.origin, comment.user),
         ...installationOf(spec.installationId),
       };
     },
@@ -759,42 +349,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => {
-          rmSync(root, { recursive: true, force: true });
+          rmSync(store.root, { recursive: true, force: true });
           resolve();
         });
       }),
   };
-}
-
-/**
- * True when `jwt` is an RS256 token signed by the App's key, issued by its id (`iss`), not expired and not
- * valid for more than ten minutes (GitHub's limit), allowing a minute of clock drift.
- */
-function validJwt(jwt: string, app: FakeApp): boolean {
-  const [header = '', payload = '', signature = ''] = jwt.split('.');
-  try {
-    const head = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { alg?: unknown };
-    if (head.alg !== 'RS256') return false;
-    const signed = verify(
-      'sha256',
-      Buffer.from(`${header}.${payload}`),
-      app.publicKey,
-      Buffer.from(signature, 'base64url'),
-    );
-    if (!signed) return false;
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
-    const now = Math.floor(Date.now() / 1000);
-    const iat = Number(claims.iat);
-    const exp = Number(claims.exp);
-    return String(claims.iss) === app.appId && iat <= now + 60 && exp > now && exp - iat <= 660;
-  } catch {
-    return false;
-  }
-}
-
-function writeFiles(dir: string, files: Record<string, string>): void {
-  for (const [file, content] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    writeFileSync(path.join(dir, file), content);
-  }
 }
