@@ -107,11 +107,18 @@ export class CommentPoller {
           limit: batch,
         });
         if (due.length === batch) full = true;
-        for (const execution of due) await this.pollExecution(polled, execution);
+        for (const execution of due) {
+          await this.pollExecution(polled, execution).catch((error: unknown) =>
+            this.log.warn(
+              { tenantId: polled.tenantId, executionId: execution.execution_id, err: errorMessage(error) },
+              'comment poll failed; tried again at its next interval',
+            ),
+          );
+        }
       } catch (error) {
         this.log.warn(
           { tenantId: polled.tenantId, system: polled.system, err: errorMessage(error) },
-          'comment poll failed; tried again at its next interval',
+          'claiming the due comment polls failed; tried again at the next tick',
         );
       }
     }
