@@ -141,6 +141,11 @@ export class CommentHandler {
     decision: Extract<CommentDecision, { action: 'resume' }>,
   ): Promise<CommentOutcome> {
     const { event } = decision;
+    // Judged on a read of the execution. Should another comment resume it between that read and this call,
+    // intake refuses this one as that one's rival while it is kept (answered below with a reply). Once the run
+    // has applied the other and left the wait, intake would keep this one for the next wait of its type (a stale
+    // `/approve` for the next plan round): that needs the other resume applied within the few milliseconds
+    // between this handler's read and its call. Closing it needs a resume conditional on the wait, in intake.
     const body = {
       ...event,
       eventId: commentEventId(input.system, input.comment.id),
