@@ -106,6 +106,13 @@ export const configSchema = z.object({
         .nonnegative()
         .default(7)
         .describe('older snapshots are pruned (the latest of each execution is kept)'),
+      InputRetentionDays: z.coerce
+        .number()
+        .positive()
+        .default(7)
+        .describe(
+          'webhook deliveries and tracker comments are remembered this long: one coming again within it has no second effect',
+        ),
       EnableTracing: booleanish.default(true).describe('false turns OpenTelemetry tracing off'),
     })
     .prefault({}),

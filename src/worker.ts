@@ -15,6 +15,7 @@ import { Intake } from './host/intake.js';
 import type { RunOutcome } from './host/runner.js';
 import type { ExecutionService } from './host/service.js';
 import { createDefaultPorts } from './integrations/index.js';
+import type { Trackers } from './integrations/trackers/tracker.js';
 import type { GraphDefinition } from './machines/graph.js';
 import { builtInGraphs, GraphRegistry } from './machines/registry.js';
 import { type Database, openDatabase } from './persistence/database.js';
@@ -26,6 +27,8 @@ import { githubSettings, jiraSettings } from './trackerSettings.js';
 import { connectionCapOf } from './transport/http/connectionCap.js';
 import { createHttpServer } from './transport/http/server.js';
 import { createNatsTransport, type NatsTransportOptions } from './transport/nats/transport.js';
+import { CommentPoller } from './webhooks/commentPoller.js';
+import { DeliveryHandler } from './webhooks/deliveryHandler.js';
 
 export interface WorkerOptions {
   /** a validated configuration, or raw keys validated here (defaults fill the rest) */
@@ -49,7 +52,15 @@ export interface WorkerOptions {
   http?: boolean;
   /** told of every run's end on this worker */
   onRunEnd?: (info: { executionId: string; outcome: RunOutcome }) => void;
+  /**
+   * each tenant's GitHub and Jira, for the webhooks and the comment poller; default: none (every webhook answers
+   * 404, nothing is polled)
+   */
+  trackers?: Trackers;
 }
+
+/** No tenant has a tracker. */
+const NO_TRACKERS: Trackers = { of: () => null };
 
 export interface Worker {
   readonly config: Config;
@@ -161,6 +172,9 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
     },
   });
   if (nats) telemetry.metrics.observeIntakeOldestUnacked(() => nats.oldestUnackedSeconds());
+  const trackers = options.trackers ?? NO_TRACKERS;
+  const deliveries = new DeliveryHandler({ db: database.db, service, trackers, config, log });
+  const poller = new CommentPoller({ db: database.db, comments: deliveries.comments, trackers, config, log });
   const cap = options.http ? connectionCapOf(config) : undefined;
   if (cap) log.info(cap, 'HTTP connection limit');
   const http = cap
@@ -171,6 +185,7 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
         logger: log,
         metrics: () => telemetry.metrics.prometheusText(),
         maxConnections: cap.maxConnections,
+        webhooks: deliveries,
       })
     : undefined;
   let url: string | undefined;
@@ -194,6 +209,7 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
       }
       await nats?.ensureStreams();
       host.start();
+      poller.start();
       nats?.startIntake(service);
       if (http) url = (await http.listen()).url;
       log.info({ worker: id, url }, 'worker started');
@@ -201,6 +217,7 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
     async stop(timeoutMs?: number) {
       await nats?.stopIntake(); // first: what is taken from NATS is committed and acknowledged, nothing more taken
       await http?.close();
+      await poller.stop(); // before the host drains: a comment it hands over is a resume to take in
       await host.stop(timeoutMs);
       await telemetry.shutdown(); // flushes spans and metrics still buffered
       await bus.close();

@@ -6,10 +6,12 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Config } from '../config.js';
 import { pruneCheckpoints } from '../persistence/checkpoints.js';
 import { failExhaustedLeases } from '../persistence/claim.js';
+import { pruneCursors } from '../persistence/commentCursors.js';
 import { countByStatus } from '../persistence/executions.js';
 import { dropAllKept } from '../persistence/inbox.js';
 import { insertEvents, pruneEvents } from '../persistence/outbox.js';
 import { type DB, executionStatuses } from '../persistence/schema.js';
+import { pruneTrackerInputs } from '../persistence/trackerInputs.js';
 import type { Telemetry } from '../telemetry/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { WorkerMetrics } from '../telemetry/metrics.js';
@@ -71,7 +73,10 @@ export function observeQueueDepth(
   every(15_000, refresh);
 }
 
-/** Prunes old checkpoint snapshots and published events (`CheckpointRetentionDays`, `EventRetentionDays`). */
+/**
+ * Prunes old checkpoint snapshots and published events (`CheckpointRetentionDays`, `EventRetentionDays`), the
+ * records of tracker deliveries and comments (`InputRetentionDays`) and the comment cursors of finished executions.
+ */
 export async function pruneHistory(db: Kysely<DB>, config: Config, log: Logger): Promise<void> {
   const days = config.AgentFramework.CheckpointRetentionDays;
   const pruned = await pruneCheckpoints(db, days);
@@ -80,4 +85,8 @@ export async function pruneHistory(db: Kysely<DB>, config: Config, log: Logger):
   if (events.events + events.rejections > 0) {
     log.info({ ...events, days: config.Nats.EventRetentionDays }, 'old published events pruned');
   }
+  const inputDays = config.AgentFramework.InputRetentionDays;
+  const inputs = await pruneTrackerInputs(db, inputDays);
+  if (inputs > 0) log.info({ pruned: inputs, days: inputDays }, 'old tracker deliveries and comments pruned');
+  await pruneCursors(db);
 }

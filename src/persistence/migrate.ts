@@ -14,6 +14,7 @@ import { upgradeLegacyLayout } from './legacyLayout.js';
 import * as baseline from './migrations/0001_baseline.js';
 import * as retryReason from './migrations/0002_retry_reason.js';
 import * as stepUsage from './migrations/0003_step_usage.js';
+import * as trackerInputs from './migrations/0004_tracker_inputs.js';
 import type { DB } from './schema.js';
 
 /**
@@ -24,6 +25,7 @@ export const migrations: readonly (readonly [name: string, migration: Migration]
   ['0001_baseline', baseline],
   ['0002_retry_reason', retryReason],
   ['0003_step_usage', stepUsage],
+  ['0004_tracker_inputs', trackerInputs],
 ];
 
 /** Arbitrary, fixed: serialises migrations of one schema across workers. */

@@ -169,6 +169,26 @@ export interface StepUsageTable {
   created_at: Generated<Date>;
 }
 
+/** A webhook delivery or a comment a tracker brought in, handled once (migrations/0004_tracker_inputs.ts). */
+export interface TrackerInputsTable {
+  tenant_id: string;
+  /** `github` or `jira` */
+  system: string;
+  kind: 'delivery' | 'comment';
+  /** the delivery's id, or the comment's */
+  id: string;
+  /** `accepted …` or `ignored: <reason>` */
+  outcome: string;
+  received_at: Generated<Date>;
+}
+
+/** The comment poller's place in a suspended execution's ticket (migrations/0004_tracker_inputs.ts). */
+export interface TrackerCommentCursorsTable {
+  execution_id: string;
+  last_comment_at: Timestamp;
+  next_poll_at: Timestamp;
+}
+
 export interface DB {
   executions: ExecutionsTable;
   checkpoints: CheckpointsTable;
@@ -178,6 +198,8 @@ export interface DB {
   ticket_comments: TicketCommentsTable;
   pull_requests: PullRequestsTable;
   step_usage: StepUsageTable;
+  tracker_inputs: TrackerInputsTable;
+  tracker_comment_cursors: TrackerCommentCursorsTable;
 }
 
 /** What a query runs on: the database, or a transaction of it. */

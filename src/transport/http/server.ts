@@ -6,7 +6,8 @@
  * `forbidden_origin` (the first `onRequest` hook, origin.ts), a missing token 401 (the next one, before the body
  * is read), then 413 while the body is read, 415 once it is (jsonBody.ts), 400 while parsing, and the service
  * raises 400 before 404 before 403 before 409. Headers too large (431) and requests too slow (408) are refused
- * by Node's parser before fastify sees them (clientErrors.ts).
+ * by Node's parser before fastify sees them (clientErrors.ts). The webhooks (`/v1/webhooks/…`, routes/webhooks.ts)
+ * have their own parser and body limit (`Http.WebhookBodyLimitBytes`) and are authenticated by signature.
  *
  * ```ts
  * const server = createHttpServer({ service, config: config.Http, logger, metrics: () => registry.text() });
@@ -34,6 +35,7 @@ import { createOriginPolicy, refuseForeignOrigins } from './origin.js';
 import { registerExecutionRoutes } from './routes/executions.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerStreamRoute } from './routes/stream.js';
+import { registerWebhookRoutes, type WebhookReceiver } from './routes/webhooks.js';
 import type { EventStream } from './sse.js';
 
 export interface HttpServerOptions {
@@ -53,7 +55,15 @@ export interface HttpServerOptions {
    * default pool and concurrency (the worker passes what it derived from its own configuration)
    */
   maxConnections?: number;
+  /** handles the deliveries of `/v1/webhooks/…`; without it every tenant's webhook answers 404 */
+  webhooks?: WebhookReceiver;
 }
+
+/** Deliveries to a worker without trackers: no tenant has one. */
+const NO_WEBHOOKS: WebhookReceiver = {
+  tenant: () => null,
+  handle: async () => ({ outcome: 'ignored', reason: 'no trackers' }),
+};
 
 export interface HttpServer {
   app: FastifyInstance;
@@ -143,6 +153,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   registerHealthRoutes(app, service, options.metrics);
   registerExecutionRoutes(app, service);
   registerStreamRoute(app, service, { heartbeatMs: options.sseHeartbeatMs, streams });
+  registerWebhookRoutes(app, {
+    receiver: options.webhooks ?? NO_WEBHOOKS,
+    bodyLimitBytes: config.WebhookBodyLimitBytes,
+  });
 
   return {
     app,
