@@ -15,6 +15,8 @@ import { Intake } from './host/intake.js';
 import type { RunOutcome } from './host/runner.js';
 import type { ExecutionService } from './host/service.js';
 import { createDefaultPorts } from './integrations/index.js';
+import { ProviderBreakers } from './integrations/llm/providerBreakers.js';
+import { createTrackerServices, type TrackerServices } from './integrations/trackers/services.js';
 import type { Trackers } from './integrations/trackers/tracker.js';
 import type { GraphDefinition } from './machines/graph.js';
 import { builtInGraphs, GraphRegistry } from './machines/registry.js';
@@ -53,14 +55,13 @@ export interface WorkerOptions {
   /** told of every run's end on this worker */
   onRunEnd?: (info: { executionId: string; outcome: RunOutcome }) => void;
   /**
-   * each tenant's GitHub and Jira, for the webhooks and the comment poller; default: none (every webhook answers
-   * 404, nothing is polled)
+   * each tenant's GitHub and Jira, for the tickets and pull requests ports, git, the webhooks and the comment
+   * poller; default: made from the configuration (`Tenants.<id>.GitHub`, `.Jira`)
    */
+  trackerServices?: TrackerServices;
+  /** the trackers the ports, the webhooks and the poller use instead of `trackerServices`' own (tests) */
   trackers?: Trackers;
 }
-
-/** No tenant has a tracker. */
-const NO_TRACKERS: Trackers = { of: () => null };
 
 export interface Worker {
   readonly config: Config;
@@ -108,8 +109,12 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
   const telemetry =
     options.telemetry ??
     (await createTelemetry({ workerId: id, tracingEnabled: config.AgentFramework.EnableTracing }));
+  const breakers = new ProviderBreakers();
+  const built = options.trackerServices ?? createTrackerServices({ config, breakers, log });
+  const trackerServices = options.trackers ? { ...built, trackers: options.trackers } : built;
+  const { trackers } = trackerServices;
   const ports: Ports = {
-    ...createDefaultPorts({ config, db: database.db, telemetry, log }),
+    ...createDefaultPorts({ config, db: database.db, telemetry, log, breakers, trackerServices }),
     ...options.ports,
   };
 
@@ -172,7 +177,6 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
     },
   });
   if (nats) telemetry.metrics.observeIntakeOldestUnacked(() => nats.oldestUnackedSeconds());
-  const trackers = options.trackers ?? NO_TRACKERS;
   const deliveries = new DeliveryHandler({ db: database.db, service, trackers, config, log });
   const poller = new CommentPoller({ db: database.db, comments: deliveries.comments, trackers, config, log });
   const cap = options.http ? connectionCapOf(config) : undefined;
