@@ -3,6 +3,7 @@
  * branch, post it to the ticket. The round is part of every idempotency key, so a new plan after a rejection is
  * a new comment while a re-run of the same round finds the first one.
  */
+import type { TicketSystem } from '../machines/domain.js';
 import { idempotencyKey } from './agent.js';
 import { type Agent, clip, gitOwner, LIMITS, stepCall, ticketRef } from './common.js';
 
@@ -82,13 +83,17 @@ export function planComment(input: {
   branch: string;
   path: string;
   round: number;
+  /** where the ticket lives: it decides how people answer */
+  system?: TicketSystem;
 }): string {
   return [
     `PRFactory proposes this plan (round ${input.round}), committed as \`${input.path}\` on branch \`${input.branch}\`:`,
     '',
     input.markdown,
     '',
-    'Approve it with a `plan_approved` event, or reject it with `plan_rejected` and a reason for the next round.',
+    (input.system ?? 'local') === 'local'
+      ? 'Approve it with a `plan_approved` event, or reject it with `plan_rejected` and a reason for the next round.'
+      : 'Reply `/approve` to approve it, or `/reject <reason>` to have it planned again with your reason.',
   ].join('\n');
 }
 
@@ -96,7 +101,7 @@ export const postPlan: Agent<'postPlan'> = async (input, { ports, signal }) => {
   signal.throwIfAborted();
   const { id } = await ports.tickets.postComment(
     ticketRef(input),
-    planComment(input),
+    planComment({ ...input, system: input.ticket.system }),
     idempotencyKey(input.executionId, 'postPlan', input.round),
     signal,
   );

@@ -3,7 +3,7 @@
  * Each acts only through `ctx.ports`, passes `ctx.signal` down, and is safe to run twice (comments carry
  * idempotency keys; clone and analysis have no lasting effect).
  */
-import type { Question } from '../machines/domain.js';
+import type { Question, TicketSystem } from '../machines/domain.js';
 import { idempotencyKey } from './agent.js';
 import { type Agent, clip, gitOwner, LIMITS, stepCall, ticketRef } from './common.js';
 import { repositoryContext } from './repositoryContext.js';
@@ -61,22 +61,29 @@ export const generateQuestions: Agent<'generateQuestions'> = async (input, { por
   return { questions: normaliseQuestions(questions) };
 };
 
-export function questionsComment(questions: readonly Question[]): string {
+/** How a ticket's people answer: a comment in their tracker, or an `answers_received` event for a local ticket. */
+export function questionsComment(questions: readonly Question[], system: TicketSystem = 'local'): string {
   const lines = questions.map((q) => `- **${q.id}**: ${q.text}`);
-  return [
-    'PRFactory needs a few answers before planning this ticket:',
-    '',
-    ...lines,
-    '',
-    'Answer them with an `answers_received` event keyed by question id.',
-  ].join('\n');
+  const how =
+    system === 'local'
+      ? ['Answer them with an `answers_received` event keyed by question id.']
+      : [
+          'Answer in a comment, each answer on a line starting with its question id:',
+          '',
+          '```',
+          ...questions.map((q) => `${q.id}: …`),
+          '```',
+          '',
+          'Questions you leave out are recorded as unanswered.',
+        ];
+  return ['PRFactory needs a few answers before planning this ticket:', '', ...lines, '', ...how].join('\n');
 }
 
 export const postQuestions: Agent<'postQuestions'> = async (input, { ports, signal }) => {
   signal.throwIfAborted();
   const { id } = await ports.tickets.postComment(
     ticketRef(input),
-    questionsComment(input.questions),
+    questionsComment(input.questions, input.ticket.system),
     idempotencyKey(input.executionId, 'postQuestions'),
     signal,
   );
