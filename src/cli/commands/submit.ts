@@ -1,6 +1,7 @@
 /** `prfactory-worker submit <graph> …`: start an execution; prints the execution id alone on stdout. */
 import { randomUUID } from 'node:crypto';
 import { type Command, Option } from 'commander';
+import { type TicketSystem, ticketSystems } from '../../machines/domain.js';
 import type { CliIo } from '../io.js';
 import { addNatsOptions, type NatsCliOptions, natsTargetOf, publishFromCli } from '../natsTarget.js';
 import { addConnectionOptions, clientFor, integerIn, jsonObject, repositoryLocation } from '../options.js';
@@ -11,7 +12,7 @@ interface SubmitOptions extends NatsCliOptions {
   title?: string;
   description?: string;
   ticketUrl?: string;
-  ticketSystem?: 'local' | 'jira';
+  ticketSystem?: TicketSystem;
   repo: string;
   defaultBranch?: string;
   priority?: number;
@@ -50,10 +51,9 @@ export function registerSubmitCommand(program: Command, io: CliIo): Command {
     .option('--description <text>', 'ticket description')
     .option('--ticket-url <url>', 'link to the ticket')
     .addOption(
-      new Option('--ticket-system <system>', 'where the ticket lives (default: local)').choices([
-        'local',
-        'jira',
-      ]),
+      new Option('--ticket-system <system>', 'where the ticket lives (default: local)').choices(
+        ticketSystems,
+      ),
     )
     .requiredOption('--repo <url>', 'repository to clone: https://…, file:///… or a path (made absolute)')
     .option('--default-branch <branch>', 'branch to start from (default: main)')
