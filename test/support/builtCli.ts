@@ -28,10 +28,14 @@ const lockDir = path.join(cache, 'cli-build.lock');
 
 const run = promisify(execFile);
 
-/** path/content digest of every file under `directory`, or of none when it does not exist */
-function digestTree(directory: string, hash = createHash('sha256')) {
+/** dist/ui/ is the dashboard's, built by builtUi.ts: this build neither reads nor removes it */
+const UI_FOLDER = 'ui';
+
+/** path/content digest of every file under `directory` (but `skip/`), or of none when it does not exist */
+export function digestTree(directory: string, hash = createHash('sha256'), skip?: string) {
   if (!existsSync(directory)) return hash;
   const files = readdirSync(directory, { recursive: true, encoding: 'utf8' })
+    .filter((name) => skip === undefined || name.split(path.sep)[0] !== skip)
     .filter((name) => statSync(path.join(directory, name)).isFile())
     .sort();
   for (const name of files) {
@@ -52,7 +56,7 @@ function inputsDigest(): string {
 }
 
 function outputsDigest(): string {
-  return digestTree(dist).digest('hex');
+  return digestTree(dist, undefined, UI_FOLDER).digest('hex');
 }
 
 interface Stamp {
@@ -82,8 +86,11 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** takes the lock, waiting for another builder; a lock whose owner died is taken over */
-async function lock(timeoutMs: number): Promise<() => void> {
+/**
+ * takes the lock of dist/, waiting for another builder; a lock whose owner died is taken over. The dashboard's
+ * build (builtUi.ts) takes it too: this build empties dist/ while it runs.
+ */
+export async function lock(timeoutMs: number): Promise<() => void> {
   mkdirSync(cache, { recursive: true });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -123,7 +130,11 @@ export async function builtCli({ timeoutMs = 180_000 } = {}): Promise<string> {
     const inputs = inputsDigest();
     rmSync(stampFile, { force: true });
     // files of sources since deleted must not linger in dist/ and be imported by nothing but a stale test
-    rmSync(dist, { recursive: true, force: true });
+    if (existsSync(dist)) {
+      for (const entry of readdirSync(dist)) {
+        if (entry !== UI_FOLDER) rmSync(path.join(dist, entry), { recursive: true, force: true });
+      }
+    }
     await run(path.join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json', '--noCheck'], {
       cwd: root,
       timeout: timeoutMs,

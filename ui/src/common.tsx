@@ -1,0 +1,49 @@
+/** Small pieces every page uses: a status as text and colour, a time, an error notice, the pager. */
+import type { ComponentChildren } from 'preact';
+import { isApiError } from './api';
+import { formatTime } from './format';
+import type { ExecutionStatus } from './types';
+
+export function StatusBadge({ status }: { status: ExecutionStatus }) {
+  return <span class={`status status-${status}`}>{status}</span>;
+}
+
+export function Time({ iso }: { iso: string }) {
+  return <time dateTime={iso}>{formatTime(iso)}</time>;
+}
+
+/** An error's message for a person: the API's own message, or what went wrong in this page. */
+export function messageOf(error: unknown): string {
+  if (isApiError(error)) return error.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function ErrorNotice({ error, children }: { error: unknown; children?: ComponentChildren }) {
+  return (
+    <div class="notice notice-error" role="alert">
+      {children ?? 'Something went wrong'}: {messageOf(error)}
+    </div>
+  );
+}
+
+export interface PagerProps {
+  page: number;
+  hasPrevious: boolean;
+  hasNext: boolean;
+  onPrevious(): void;
+  onNext(): void;
+}
+
+export function Pager({ page, hasPrevious, hasNext, onPrevious, onNext }: PagerProps) {
+  return (
+    <nav class="pager" aria-label="Pages">
+      <button type="button" onClick={onPrevious} disabled={!hasPrevious}>
+        Previous page
+      </button>
+      <span class="pager-position">Page {page}</span>
+      <button type="button" onClick={onNext} disabled={!hasNext}>
+        Next page
+      </button>
+    </nav>
+  );
+}
