@@ -81,12 +81,13 @@ export function asSession(value: unknown): Session {
   const what = 'the session';
   const body = record(value, what, '(body)');
   const csrf = body.csrfToken;
+  const caller = asCaller(body.caller, what);
   return {
-    caller: asCaller(body.caller, what),
+    caller,
     csrfToken: typeof csrf === 'string' && csrf !== '' ? csrf : null,
     expiresAt: typeof body.expiresAt === 'string' ? body.expiresAt : null,
-    // POST /v1/session does not say; a caller who signed in with a token needed one
-    tokenRequired: body.tokenRequired !== false,
+    // POST /v1/session does not say: a caller it names signed in with a token; an anonymous one needed none
+    tokenRequired: typeof body.tokenRequired === 'boolean' ? body.tokenRequired : caller.kind !== 'anonymous',
   };
 }
 
