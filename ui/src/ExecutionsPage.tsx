@@ -129,10 +129,9 @@ function FilterForm({ filters, graphIds, tenantIds }: FilterFormProps) {
 function StatusCounts({ stats, filters }: { stats: Stats; filters: ListFilters }) {
   const total = executionStatuses.reduce((n, status) => n + (stats.byStatus[status] ?? 0), 0);
   return (
-    <section class="counts" aria-labelledby="counts-heading">
-      <h2 id="counts-heading" class="visually-hidden">
-        Executions by status
-      </h2>
+    // not a labelled region: its name would also answer to the Status filter's label
+    <section class="counts">
+      <h2 class="visually-hidden">Counts</h2>
       <ul class="count-list">
         <li>
           <a
@@ -180,7 +179,7 @@ export function ExecutionRows({ items }: { items: ExecutionSummary[] }) {
           <td>
             <StatusBadge status={row.status} />
           </td>
-          <td class="state">
+          <td class="state-cell">
             <code>{row.state ?? '–'}</code>
           </td>
           <td>

@@ -1,7 +1,7 @@
 /** The workers holding leases now, and the queue's depth by status; read again every 5 s while shown. */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api } from './api';
-import { ErrorNotice, StatusBadge, Time } from './common';
+import { ErrorNotice, Time } from './common';
 import { formatCount, shortId } from './format';
 import { useInterval } from './live';
 import { usePage } from './page';
@@ -80,18 +80,15 @@ export function WorkersPage() {
           </section>
           <section aria-labelledby="queue-heading">
             <h2 id="queue-heading">Queue by status</h2>
-            <dl class="queue">
+            <ul class="count-list queue">
               {executionStatuses.map((status) => (
-                <div key={status}>
-                  <dt>
-                    <StatusBadge status={status} />
-                  </dt>
-                  <dd>
-                    <a href={executionsHref({ status })}>{formatCount(view.queue[status] ?? 0)}</a>
-                  </dd>
-                </div>
+                <li key={status}>
+                  <a class={`count count-${status}`} href={executionsHref({ status })}>
+                    {status} <strong>{formatCount(view.queue[status] ?? 0)}</strong>
+                  </a>
+                </li>
               ))}
-            </dl>
+            </ul>
           </section>
         </>
       ) : null}

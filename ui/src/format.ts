@@ -5,19 +5,20 @@ export function shortId(executionId: string): string {
   return executionId.slice(0, 8);
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, {
+const clock = { hour: '2-digit', minute: '2-digit', second: '2-digit' } as const;
+const thisYear = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', ...clock });
+const otherYear = new Intl.DateTimeFormat(undefined, {
   year: 'numeric',
   month: 'short',
   day: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
+  ...clock,
 });
 
-/** An ISO time in the reader's locale and time zone; the ISO text itself when it is not a time. */
+/** An ISO time in the reader's locale and time zone (the year only when not this one); else the text itself. */
 export function formatTime(iso: string): string {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
+  if (Number.isNaN(date.getTime())) return iso;
+  return (date.getFullYear() === new Date().getFullYear() ? thisYear : otherYear).format(date);
 }
 
 /** 850 ms → "850 ms", 12.3 s → "12.3 s", 125 s → "2 min 5 s", 2 h 3 min → "2 h 3 min". */
