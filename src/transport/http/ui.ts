@@ -104,7 +104,7 @@ export function registerDashboard(app: FastifyInstance, options: UiOptions): voi
     // the file names carry no hash: a browser revalidates (ETag) rather than keep an old app.js
     cacheControl: false,
     setHeaders: (reply) => reply.header('cache-control', 'no-cache'),
-    serveDotFiles: false,
+    dotfiles: 'ignore',
     decorateReply: false,
   });
 }

@@ -61,7 +61,8 @@ export function registerSessionRoutes(
     if (!parsed.success) {
       throw new HttpError(400, 'invalid_input', 'the body must be { "token": "<API token>" }');
     }
-    const caller = tokens.lookup(parsed.data.token);
+    // a token holds no whitespace (apiTokens.ts): a pasted one may bring a newline along
+    const caller = tokens.lookup(parsed.data.token.trim());
     if (!caller || caller.kind === 'anonymous') {
       request.log.info('sign-in refused: unknown token');
       throw new HttpError(401, 'unauthorized', 'the token is not valid');
