@@ -270,6 +270,17 @@ describe('the dashboard over HTTP: files, sessions, CSRF', () => {
     expect(list.status).toBe(200);
     expect((list.body.items as unknown[]).length).toBe(3);
     expect((await call(base, 'GET', `/v1/executions/${ids.globexWaiting}`, { cookie })).status).toBe(200);
+    // an EventSource sends the cookie and nothing else: both streams open with it
+    for (const url of ['/v1/events/stream', `/v1/executions/${ids.globexWaiting}/stream`]) {
+      const controller = new AbortController();
+      const stream = await fetch(`${base}${url}`, {
+        headers: { cookie: `prf_session=${cookie}` },
+        signal: controller.signal,
+      });
+      expect(stream.status, url).toBe(200);
+      expect(stream.headers.get('content-type'), url).toContain('text/event-stream');
+      controller.abort();
+    }
 
     const retry = `/v1/executions/${ids.acmeFailed}/retry`;
     for (const header of [undefined, '', 'wrong', `${csrf}x`]) {
