@@ -237,6 +237,16 @@ export const configSchema = z.object({
         .describe(
           'host names (no port) a request’s Host may carry besides the bound address and localhost, e.g. a proxy’s public name (bound to 0.0.0.0 or ::, any IP address passes too); others get 403 forbidden_origin',
         ),
+      Ui: booleanish
+        .default(true)
+        .describe('serve the dashboard at /ui/ (and redirect / to it); false: both answer 404'),
+      SessionHours: z.coerce
+        .number()
+        .positive()
+        .default(12)
+        .describe(
+          'hours a dashboard session (the prf_session cookie) lasts after signing in with a token; rotating the token ends it sooner',
+        ),
     })
     .prefault({}),
   Logging: z

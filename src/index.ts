@@ -31,9 +31,18 @@ export { type Bus, InProcessBus } from './host/bus.js';
 export * from './host/errors.js';
 export type { LifecycleEvent, RejectedInput } from './host/events.js';
 export type { CancelRequest, ResumeRequest, RetryRequest, StartRequest } from './host/messages.js';
-export type { ExecutionDetails, ExecutionService, ExecutionSummary } from './host/service.js';
+export type {
+  ExecutionDetails,
+  ExecutionService,
+  ExecutionStats,
+  ExecutionSummary,
+  LeaseHolder,
+  StatusCounts,
+  WorkersView,
+} from './host/service.js';
 export { agentSlot, type GraphDefinition, type PersistedSnapshot } from './machines/graph.js';
 export { builtInGraphs, GraphRegistry } from './machines/registry.js';
+export type { GraphStateTree, StateTransition, StateTreeNode } from './machines/stateTree.js';
 export { type NatsNames, natsNames } from './transport/nats/names.js';
 export {
   type InputMessage,

@@ -52,6 +52,8 @@ export interface WorkerOptions {
   inspect?: HostDeps['inspect'];
   /** serve the HTTP API on Http.Host:Http.Port */
   http?: boolean;
+  /** the built dashboard's folder served at `/ui/`; default `dist/ui` of this package (tests point elsewhere) */
+  uiRoot?: string;
   /** told of every run's end on this worker */
   onRunEnd?: (info: { executionId: string; outcome: RunOutcome }) => void;
   /**
@@ -166,6 +168,7 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
     tickets: ports.tickets,
     intake,
     bus,
+    registry,
     readinessChecks: {
       database: () => database.ping(),
       host: async () => host.status === 'running',
@@ -190,6 +193,7 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
         metrics: () => telemetry.metrics.prometheusText(),
         maxConnections: cap.maxConnections,
         webhooks: deliveries,
+        ...(options.uiRoot !== undefined && { uiRoot: options.uiRoot }),
       })
     : undefined;
   let url: string | undefined;

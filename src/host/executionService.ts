@@ -4,14 +4,18 @@
  */
 import type { Kysely } from 'kysely';
 import type { TicketsPort } from '../actors/ports.js';
+import type { GraphRegistry } from '../machines/registry.js';
+import { type GraphStateTree, stateTreeOf } from '../machines/stateTree.js';
 import { findExecutionTenant } from '../persistence/executionReads.js';
 import type { DB } from '../persistence/schema.js';
 import type { Bus } from './bus.js';
+import { ClusterEventFeed } from './eventFeed.js';
 import type { LifecycleEvent } from './events.js';
 import type { Intake } from './intake.js';
 import type { InputMeta } from './messages.js';
 import { executionEventsAfter, getExecution, listPage } from './queries.js';
 import type { ExecutionService, ListQuery } from './service.js';
+import { executionStats, workersView } from './stats.js';
 
 export interface ExecutionServiceDeps {
   db: Kysely<DB>;
@@ -21,12 +25,24 @@ export interface ExecutionServiceDeps {
   bus: Bus;
   /** named readiness checks: the database, NATS when configured, the host not draining */
   readinessChecks: Record<string, () => Promise<boolean>>;
+  /** the graphs whose state trees `graphs()` answers */
+  registry: GraphRegistry;
   /** how often a live subscription reads the outbox for events another process published */
   pollMs?: number;
 }
 
+/** Every version of every graph of `registry`, by id then version. */
+function stateTreesOf(registry: GraphRegistry): GraphStateTree[] {
+  return registry
+    .list()
+    .flatMap(({ id }) => registry.versions(id).flatMap((v) => registry.getVersion(id, v) ?? []))
+    .map(stateTreeOf);
+}
+
 export function createExecutionService(deps: ExecutionServiceDeps): ExecutionService {
   const { db, intake, bus } = deps;
+  const feed = new ClusterEventFeed({ db, bus, ...(deps.pollMs !== undefined && { pollMs: deps.pollMs }) });
+  let trees: GraphStateTree[] | undefined;
   return {
     start: (body, meta: InputMeta) => intake.start(body, meta),
     resume: (id, body, meta) => intake.resume(id, body, meta),
@@ -36,6 +52,11 @@ export function createExecutionService(deps: ExecutionServiceDeps): ExecutionSer
     tenantOf: (id) => findExecutionTenant(db, id),
     list: (query: ListQuery) => listPage(db, query),
     eventsAfter: (id, afterSeq) => executionEventsAfter(db, id, afterSeq),
+    subscribeAll: (filter, listener) => feed.subscribe(filter, listener),
+    stats: (query) => executionStats(db, query),
+    workers: (query) => workersView(db, query),
+    // machines do not change while the worker runs: built once, on first use
+    graphs: () => (trees ??= stateTreesOf(deps.registry)),
 
     subscribe(pathId, listener) {
       const executionId = pathId.toLowerCase();

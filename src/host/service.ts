@@ -4,6 +4,7 @@
  */
 
 import type { ExecutionView, Repository, Ticket } from '../machines/domain.js';
+import type { GraphStateTree } from '../machines/stateTree.js';
 import type { ExecutionStatus, RetryReason } from '../persistence/schema.js';
 import type { ExecutionUsage } from '../persistence/usage.js';
 import type { LifecycleEvent } from './events.js';
@@ -72,6 +73,42 @@ export interface ListQuery {
   cursor?: string;
 }
 
+/** Executions counted per status: every status, zeros included. */
+export type StatusCounts = Record<ExecutionStatus, number>;
+
+export interface StatsQuery {
+  tenantId?: string;
+  graph?: string;
+}
+
+/** `GET /v1/stats`: counts per status, and per status within each graph and each tenant that has executions. */
+export interface ExecutionStats {
+  byStatus: StatusCounts;
+  byGraph: Record<string, StatusCounts>;
+  byTenant: Record<string, StatusCounts>;
+}
+
+/** One worker holding leases now. */
+export interface LeaseHolder {
+  workerId: string;
+  /** the executions it holds, oldest lease first */
+  executions: string[];
+  /** the latest expiry among its leases (ISO) */
+  leaseExpiresAt: string;
+  held: number;
+}
+
+/** `GET /v1/workers`: who holds leases now, and the executions per status. */
+export interface WorkersView {
+  workers: LeaseHolder[];
+  queue: StatusCounts;
+}
+
+/** What {@link ExecutionService.subscribeAll} passes on. */
+export interface EventFilter {
+  tenantId?: string;
+}
+
 /** `created`: false when the same input had been accepted before (HTTP 200 instead of 202). */
 export interface Accepted {
   executionId: string;
@@ -94,6 +131,17 @@ export interface ExecutionService {
   eventsAfter(executionId: string, afterSeq: number): Promise<LifecycleEvent[]>;
   /** live events of one execution as they are published; returns the unsubscribe function */
   subscribe(executionId: string, listener: (event: LifecycleEvent) => void): () => void;
+  /**
+   * live events of every execution of the cluster (of one tenant with `filter.tenantId`), from the moment the
+   * promise resolves; resolves to the unsubscribe function (eventFeed.ts)
+   */
+  subscribeAll(filter: EventFilter, listener: (event: LifecycleEvent) => void): Promise<() => void>;
+  /** executions counted per status, graph and tenant */
+  stats(query: StatsQuery): Promise<ExecutionStats>;
+  /** the workers holding unexpired leases, and the executions per status (of one tenant with `tenantId`) */
+  workers(query: { tenantId?: string }): Promise<WorkersView>;
+  /** every graph version this worker knows, as a state tree */
+  graphs(): GraphStateTree[];
   /** database (and NATS when configured) reachable and not draining */
   readiness(): Promise<{ ready: boolean; checks: Record<string, boolean> }>;
 }

@@ -14,12 +14,14 @@
  * const service = serviceFor(shared, { kind: 'tenant', tenantId: 'acme' });
  * await service.get(idOfGlobex); // ExecutionNotFoundError
  * await service.list({}); // acme's executions only
+ * await service.stats({ tenantId: 'globex' }); // zeros: another tenant's counts are not acme's to see
  * ```
  */
 import { ExecutionNotFoundError, TenantForbiddenError } from './errors.js';
 import { parseRequest, pathIdOf } from './messages.js';
 import { parseListQuery } from './queries.js';
 import type { ExecutionService } from './service.js';
+import { noCounts, parseStatsQuery } from './stats.js';
 
 /** The caller of a request, as its token (or the absence of any configured token) says. */
 export type Caller =
@@ -102,6 +104,29 @@ export function tenantScoped(service: ExecutionService, tenantId: string): Execu
       });
     },
 
+    subscribeAll(filter, listener) {
+      // Another tenant's events: a stream that stays silent, as a list for another tenant is empty.
+      if (filter.tenantId !== undefined && filter.tenantId !== tenantId) return Promise.resolve(() => {});
+      return service.subscribeAll({ tenantId }, listener);
+    },
+
+    async stats(query) {
+      const checked = parseStatsQuery(query); // a malformed query is still 400
+      if (checked.tenantId !== undefined && checked.tenantId !== tenantId) {
+        return { byStatus: noCounts(), byGraph: {}, byTenant: {} };
+      }
+      return service.stats({ ...checked, tenantId });
+    },
+
+    async workers(query) {
+      const checked = parseStatsQuery({ tenantId: query.tenantId });
+      if (checked.tenantId !== undefined && checked.tenantId !== tenantId) {
+        return { workers: [], queue: noCounts() };
+      }
+      return service.workers({ tenantId });
+    },
+
+    graphs: () => service.graphs(),
     readiness: () => service.readiness(),
   };
 }

@@ -48,6 +48,20 @@ export function parseJsonBody(
   try {
     done(null, JSON.parse(body));
   } catch (error) {
-    done(new HttpError(400, 'invalid_input', `the body is not JSON: ${(error as Error).message}`));
+    done(
+      new HttpError(
+        400,
+        'invalid_input',
+        `the body is not JSON: ${withoutExcerpt((error as Error).message)}`,
+      ),
+    );
   }
+}
+
+/**
+ * V8's message without the excerpt of the text it quotes (`Unexpected token 'S', "SECRET-abc"... is not valid
+ * JSON`): the message is logged at debug level, and the body may be a sign-in holding a token.
+ */
+export function withoutExcerpt(message: string): string {
+  return message.replace(/, ".*"(?:\.\.\.)? is not valid JSON$/s, '');
 }

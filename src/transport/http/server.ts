@@ -8,6 +8,8 @@
  * raises 400 before 404 before 403 before 409. Headers too large (431) and requests too slow (408) are refused
  * by Node's parser before fastify sees them (clientErrors.ts). The webhooks (`/v1/webhooks/…`, routes/webhooks.ts)
  * have their own parser and body limit (`Http.WebhookBodyLimitBytes`) and are authenticated by signature.
+ * The dashboard's files (`/`, `/ui/…`, ui.ts) need no token; its data comes from `/v1` with a token or the
+ * session cookie `/v1/session` sets (session.ts), which with a state-changing request needs its CSRF token (403).
  *
  * ```ts
  * const server = createHttpServer({ service, config: config.Http, logger, metrics: () => registry.text() });
@@ -16,6 +18,7 @@
  * await server.close(); // ends open event streams, then stops accepting requests
  * ```
  */
+import fastifyCookie from '@fastify/cookie';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -25,18 +28,24 @@ import Fastify, {
 import type { Logger } from 'pino';
 import { type Config, parseConfig } from '../../config.js';
 import type { ExecutionService } from '../../host/service.js';
-import { openRoutes, registerCallerIdentification } from './auth.js';
+import { openRoutes, registerCallerIdentification, TokenTable } from './auth.js';
 import { answerClientError } from './clientErrors.js';
 import { connectionCapOf } from './connectionCap.js';
 import { sendError, toHttpError } from './errors.js';
 import { parseJsonBody } from './jsonBody.js';
 import { createServerFactory, type ServerLimits } from './nodeServer.js';
 import { createOriginPolicy, refuseForeignOrigins } from './origin.js';
+import { registerBulkRetryRoute } from './routes/bulkRetry.js';
+import { registerEventsStreamRoute } from './routes/eventsStream.js';
 import { registerExecutionRoutes } from './routes/executions.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerOverviewRoutes } from './routes/overview.js';
+import { registerSessionRoutes } from './routes/session.js';
 import { registerStreamRoute } from './routes/stream.js';
 import { registerWebhookRoutes, type WebhookReceiver } from './routes/webhooks.js';
+import { SessionSigner } from './session.js';
 import type { EventStream } from './sse.js';
+import { dashboardHeaders, registerDashboard } from './ui.js';
 
 export interface HttpServerOptions {
   service: ExecutionService;
@@ -57,6 +66,8 @@ export interface HttpServerOptions {
   maxConnections?: number;
   /** handles the deliveries of `/v1/webhooks/…`; without it every tenant's webhook answers 404 */
   webhooks?: WebhookReceiver;
+  /** the built dashboard's folder (`index.html`, `app.js`…); default `dist/ui` of this package */
+  uiRoot?: string;
 }
 
 /** Deliveries to a worker without trackers: no tenant has one. */
@@ -119,7 +130,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, parseJsonBody);
 
-  // First of all: a foreign page learns nothing, not even whether a token is configured.
+  // Cookies are read by the caller's hook below, when it needs them, not on every request.
+  app.register(fastifyCookie, { hook: false });
+  // Only headers, so first: a dashboard answer refused by the hooks after it carries its policy too.
+  app.addHook('onRequest', dashboardHeaders);
+  // First refusal of all: a foreign page learns nothing, not even whether a token is configured.
   app.addHook('onRequest', refuseForeignOrigins(createOriginPolicy(config), isProbe));
   let closing = false;
   app.addHook('onRequest', async (_request, reply) => {
@@ -127,7 +142,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     reply.header('connection', 'close');
     return sendError(reply, { statusCode: 503, code: 'unavailable', message: 'the worker is shutting down' });
   });
-  registerCallerIdentification(app, { operator: config.ApiToken, tenants: options.tenantTokens ?? {} });
+  const tokens = { operator: config.ApiToken, tenants: options.tenantTokens ?? {} };
+  const table = new TokenTable(tokens);
+  const sessions = new SessionSigner(tokens, config.SessionHours);
+  registerCallerIdentification(app, table, sessions);
 
   app.setErrorHandler((error, request, reply) => {
     const mapping = toHttpError(error, config.BodyLimitBytes);
@@ -151,8 +169,16 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   });
 
   registerHealthRoutes(app, service, options.metrics);
+  registerDashboard(app, {
+    enabled: config.Ui,
+    ...(options.uiRoot !== undefined && { root: options.uiRoot }),
+  });
+  registerSessionRoutes(app, { tokens: table, sessions });
   registerExecutionRoutes(app, service);
+  registerBulkRetryRoute(app, service);
+  registerOverviewRoutes(app, service);
   registerStreamRoute(app, service, { heartbeatMs: options.sseHeartbeatMs, streams });
+  registerEventsStreamRoute(app, service, { heartbeatMs: options.sseHeartbeatMs, streams });
   registerWebhookRoutes(app, {
     receiver: options.webhooks ?? NO_WEBHOOKS,
     bodyLimitBytes: config.WebhookBodyLimitBytes,

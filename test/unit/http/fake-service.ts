@@ -22,11 +22,17 @@ import {
 } from '../../../src/host/messages.js';
 import type {
   Accepted,
+  EventFilter,
   ExecutionDetails,
   ExecutionService,
+  ExecutionStats,
   ExecutionSummary,
   ListQuery,
+  StatsQuery,
+  WorkersView,
 } from '../../../src/host/service.js';
+import { noCounts } from '../../../src/host/stats.js';
+import type { GraphStateTree } from '../../../src/machines/stateTree.js';
 import { finishedStatuses } from '../../../src/persistence/schema.js';
 import { NO_USAGE } from '../../../src/persistence/usage.js';
 
@@ -44,6 +50,8 @@ export class FakeService implements ExecutionService {
   readonly executions = new Map<string, ExecutionDetails>();
   readonly events = new Map<string, LifecycleEvent[]>();
   readonly listeners = new Map<string, Set<(event: LifecycleEvent) => void>>();
+  /** listeners of every execution's events, with their filters */
+  readonly feedListeners = new Set<{ filter: EventFilter; listener: (event: LifecycleEvent) => void }>();
   readonly calls: Call[] = [];
   private readonly startBodies = new Map<string, string>();
   private readonly eventIds = new Set<string>();
@@ -159,6 +167,51 @@ export class FakeService implements ExecutionService {
     return () => set.delete(listener);
   }
 
+  async subscribeAll(filter: EventFilter, listener: (event: LifecycleEvent) => void) {
+    this.calls.push({ method: 'subscribeAll', body: filter });
+    this.maybeFail();
+    const entry = { filter, listener };
+    this.feedListeners.add(entry);
+    return () => {
+      this.feedListeners.delete(entry);
+    };
+  }
+
+  async stats(query: StatsQuery): Promise<ExecutionStats> {
+    this.calls.push({ method: 'stats', body: query });
+    this.maybeFail();
+    const stats: ExecutionStats = { byStatus: noCounts(), byGraph: {}, byTenant: {} };
+    for (const e of this.executions.values()) {
+      if (query.tenantId !== undefined && e.tenantId !== query.tenantId) continue;
+      if (query.graph !== undefined && e.graph !== query.graph) continue;
+      stats.byStatus[e.status]++;
+      for (const [totals, key] of [
+        [stats.byGraph, e.graph],
+        [stats.byTenant, e.tenantId],
+      ] as const) {
+        const counts = totals[key] ?? noCounts();
+        counts[e.status]++;
+        totals[key] = counts;
+      }
+    }
+    return stats;
+  }
+
+  async workers(query: { tenantId?: string }): Promise<WorkersView> {
+    this.calls.push({ method: 'workers', body: query });
+    this.maybeFail();
+    const queue = noCounts();
+    for (const e of this.executions.values()) {
+      if (query.tenantId === undefined || e.tenantId === query.tenantId) queue[e.status]++;
+    }
+    return { workers: [], queue };
+  }
+
+  graphs(): GraphStateTree[] {
+    this.calls.push({ method: 'graphs' });
+    return [];
+  }
+
   async readiness() {
     return { ready: this.ready, checks: { database: this.ready } };
   }
@@ -205,7 +258,7 @@ export class FakeService implements ExecutionService {
       executionId,
       seq: list.length + 1,
       graph: 'prfactory',
-      tenantId: 'acme',
+      tenantId: this.executions.get(executionId)?.tenantId ?? 'acme',
       kind,
       status: kind === 'completed' || kind === 'failed' || kind === 'cancelled' ? kind : 'running',
       attempt: 1,
@@ -214,7 +267,12 @@ export class FakeService implements ExecutionService {
     list.push(event);
     const execution = this.executions.get(executionId);
     if (execution) execution.status = event.status;
-    if (!options.silent) for (const listener of this.listeners.get(executionId) ?? []) listener(event);
+    if (!options.silent) {
+      for (const listener of this.listeners.get(executionId) ?? []) listener(event);
+      for (const { filter, listener } of this.feedListeners) {
+        if (filter.tenantId === undefined || filter.tenantId === event.tenantId) listener(event);
+      }
+    }
     return event;
   }
 
