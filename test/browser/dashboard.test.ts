@@ -1,10 +1,7 @@
 /**
- * The dashboard as an operator uses it: Chromium on a real worker (PostgreSQL, the offline model, a git origin),
- * every action through the page's own buttons and forms, every effect checked in the worker too.
- *
- * Parts of it need the worker's dashboard routes (`/ui/`, `/v1/session`, `/v1/stats`, `/v1/graphs`,
- * `/v1/workers`, `/v1/events/stream`, `POST /v1/executions/retry`); until the worker has them the page is served
- * by the stand-in of dashboardServer.ts and those tests fail.
+ * The dashboard as an operator uses it: Chromium on a real worker (PostgreSQL, the offline model, a git origin)
+ * serving dist/ui at `/ui/` under its Content-Security-Policy, every action through the page's own buttons and
+ * forms, every effect checked in the worker too.
  */
 import { randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -16,42 +13,52 @@ import { builtUi } from '../support/builtUi.js';
 import { createSampleOrigin, type SampleOrigin } from '../support/git.js';
 import { recordingAgents, stepsGraph } from '../support/testGraphs.js';
 import { meta, startCluster, type TestCluster, waitForStatus } from '../support/worker.js';
-import { type Dashboard, openDashboard } from './dashboardServer.js';
 
 const TOKEN = 'dashboard-test-operator-token-4f1e2a';
+const GLOBEX_TOKEN = 'dashboard-test-globex-token-9b3c7d';
 
 describe('the dashboard in Chromium', () => {
   let cluster: TestCluster;
   let worker: Worker;
   let origin: SampleOrigin;
   let browser: Browser;
-  let dashboard: Dashboard;
-  let distUi: string;
+  /** the dashboard's address, `…/ui/` */
+  let dashboard: string;
   /** the `flaky` graph's only step fails for good while this is true */
   let misconfigured = true;
+  /** ends the `holding` graph's running step */
+  let release = () => {};
   const contexts: BrowserContext[] = [];
   let tickets = 0;
 
   beforeAll(async () => {
-    distUi = await builtUi();
+    await builtUi();
     origin = createSampleOrigin();
     cluster = await startCluster(1, {
       http: true,
-      graphs: [stepsGraph('flaky', 1)],
-      agents: recordingAgents(['step1'], [], async () => {
-        if (misconfigured) throw new PermanentFailure('401: the API key was refused');
-      }),
+      graphs: [stepsGraph('flaky', 1), stepsGraph('holding', 1, 'hold')],
+      agents: {
+        ...recordingAgents(['step1'], [], async () => {
+          if (misconfigured) throw new PermanentFailure('401: the API key was refused');
+        }),
+        // runs until released (or its run is stopped): its worker holds the lease meanwhile
+        ...recordingAgents(['hold1'], [], async (_key, _input, signal) => {
+          await new Promise<void>((resolve) => {
+            release = resolve;
+            signal.addEventListener('abort', () => resolve(), { once: true });
+          });
+        }),
+      },
     });
     worker = cluster.workers[0]!;
     browser = await launchBrowser();
-    dashboard = await openDashboard(worker.url!, distUi);
+    dashboard = `${worker.url}/ui/`;
   });
   afterEach(async () => {
     await Promise.all(contexts.splice(0).map((context) => context.close()));
   });
   afterAll(async () => {
     await browser?.close();
-    await dashboard?.close();
     await cluster?.cleanup();
     origin?.cleanup();
   });
@@ -95,12 +102,14 @@ describe('the dashboard in Chromium', () => {
   }
 
   /** a page in a fresh context (its own cookies), with its script errors and CSP refusals collected */
-  async function open(hash = '', base = dashboard.url): Promise<{ page: Page; problems: string[] }> {
+  async function open(hash = '', base = dashboard): Promise<{ page: Page; problems: string[] }> {
     const context = await browser.newContext({ viewport: { width: 1024, height: 800 } });
     contexts.push(context);
     const page = await context.newPage();
     const problems = watchPage(page);
-    await page.goto(`${base}${hash}`);
+    const response = await page.goto(`${base}${hash}`);
+    // the policy that makes any inline script in the page a reported refusal (serious() below)
+    expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
     return { page, problems };
   }
 
@@ -150,11 +159,29 @@ describe('the dashboard in Chromium', () => {
     expect(await page.getByText('No execution matches these filters.').isVisible()).toBe(true);
 
     // the first cell links to the execution
-    await page.goto(`${dashboard.url}#/executions?ticketKey=${one.key}`);
+    await page.goto(`${dashboard}#/executions?ticketKey=${one.key}`);
     await shown(page, 'Executions');
     await page.locator('table.executions tbody tr td:first-child a').click();
     await shown(page, `${one.key}: Ticket ${one.key.slice(5)}`);
     expect(page.url()).toContain(`#/executions/${one.executionId}`);
+    expect(serious(problems)).toEqual([]);
+  });
+
+  it('updates the list live: a new execution appears, its row and the counts follow it', async () => {
+    const { page, problems } = await open('#/executions?tenantId=live');
+    await shown(page, 'Executions');
+    expect(await rowKeys(page)).toEqual([]);
+    await page.getByText('Live', { exact: true }).waitFor();
+
+    const { key, executionId } = await start({ tenantId: 'live' });
+    const row = page.locator(`tr[data-execution="${executionId}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    expect(await rowKeys(page)).toEqual([key]);
+    await row.locator('.status-suspended').waitFor({ timeout: 30_000 });
+    await page.getByRole('link', { name: 'suspended 1', exact: true }).waitFor({ timeout: 15_000 });
+
+    await answerQuestions(executionId);
+    await row.getByText('planning.awaitingApproval').waitFor({ timeout: 15_000 });
     expect(serious(problems)).toEqual([]);
   });
 
@@ -373,14 +400,77 @@ describe('the dashboard in Chromium', () => {
   });
 
   it('shows the workers holding leases and the queue by status', async () => {
+    const { executionId } = await start({ graph: 'holding' });
+    await waitForStatus(worker, executionId, ['running']);
     const { page } = await open('#/workers');
     await shown(page, 'Workers');
-    await page.getByRole('heading', { level: 2, name: 'Queue by status' }).waitFor();
-    const headers = page.locator('table.workers thead th');
-    if ((await headers.count()) > 0) {
-      expect(await headers.allTextContents()).toEqual(['Worker', 'Executions held', 'Lease expires']);
+    expect(await page.locator('table.workers thead th').allTextContents()).toEqual([
+      'Worker',
+      'Executions held',
+      'Lease expires',
+    ]);
+    const row = page.locator('table.workers tbody tr', { hasText: worker.id });
+    expect(await row.getByRole('link', { name: executionId.slice(0, 8) }).getAttribute('href')).toBe(
+      `#/executions/${executionId}`,
+    );
+    expect(await page.locator('ul.queue').textContent()).toMatch(/running [1-9]/);
+
+    release();
+    await waitForStatus(worker, executionId, ['completed']);
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await row.waitFor({ state: 'detached' });
+  });
+
+  it('is usable from the keyboard at 1024 px: controls in order, focus visible, nothing wider than the window', async () => {
+    const { key, executionId } = await start({ title: 'Keyboard only' });
+    await waitForStatus(worker, executionId, ['suspended']);
+    const { page } = await open(`#/executions?ticketKey=${key}`);
+    await shown(page, 'Executions');
+    const reached: { name: string; outline: string }[] = [];
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press('Tab');
+      const focused = (await page.evaluate(`(() => {
+        const e = document.activeElement;
+        if (!e || e === document.body) return null;
+        const name = e.labels?.[0]?.textContent ?? e.getAttribute('aria-label') ?? e.textContent ?? '';
+        return { name: name.trim(), outline: getComputedStyle(e).outlineStyle };
+      })()`)) as { name: string; outline: string } | null;
+      if (focused) reached.push(focused);
     }
-    expect(await page.locator('ul.queue').textContent()).toMatch(/suspended \d+/);
+    const names = reached.map((r) => r.name);
+    const order = [
+      'Executions',
+      'Failed',
+      'Workers',
+      'Status',
+      'Graph',
+      'Tenant',
+      'Ticket key',
+      'Apply filters',
+    ];
+    const positions = order.map((name) => names.indexOf(name));
+    expect(positions).not.toContain(-1);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(names).toContain(executionId.slice(0, 8));
+    expect(reached.filter((r) => r.outline === 'none')).toEqual([]);
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1024);
+
+    // open the execution and answer its questions without a mouse
+    await page.getByRole('link', { name: executionId.slice(0, 8) }).focus();
+    await page.keyboard.press('Enter');
+    await shown(page, `${key}: Keyboard only`);
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1024);
+    const answers = page.locator('section textarea');
+    await answers.first().focus();
+    const count = await answers.count();
+    for (let i = 0; i < count; i++) {
+      await page.keyboard.type(`typed answer ${i + 1}`);
+      await page.keyboard.press('Tab');
+    }
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Send answers');
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Approve' }).waitFor({ timeout: 30_000 });
+    expect(Object.values((await worker.service.get(executionId)).answers ?? {})).toContain('typed answer 1');
   });
 
   it('has no serious or critical accessibility violation on any page', async () => {
@@ -394,7 +484,7 @@ describe('the dashboard in Chromium', () => {
 
     const { page } = await open();
     const check = async (hash: string, heading: string | RegExp) => {
-      await page.goto(`${dashboard.url}${hash}`);
+      await page.goto(`${dashboard}${hash}`);
       await shown(page, heading);
       const violations = await checkAccessibility(page);
       expect({ hash, violations }).toEqual({ hash, violations: [] });
@@ -415,19 +505,17 @@ describe('the dashboard in Chromium', () => {
 
   describe('with an API token', () => {
     let guarded: Worker;
-    let guardedDashboard: Dashboard;
     beforeAll(async () => {
-      guarded = await cluster.add({ http: true, config: { Http: { ApiToken: TOKEN } } });
-      guardedDashboard = await openDashboard(guarded.url!, distUi);
-    });
-    afterAll(async () => {
-      await guardedDashboard?.close();
+      guarded = await cluster.add({
+        http: true,
+        config: { Http: { ApiToken: TOKEN }, Tenants: { globex: { ApiToken: GLOBEX_TOKEN } } },
+      });
     });
 
     it('asks for the token once, refuses a wrong one, and signs out', async () => {
       const { key, executionId } = await start();
       await waitForStatus(worker, executionId, ['suspended']);
-      const { page, problems } = await open(`#/executions?ticketKey=${key}`, guardedDashboard.url);
+      const { page, problems } = await open(`#/executions?ticketKey=${key}`, `${guarded.url}/ui/`);
       await shown(page, 'Sign in');
       expect(page.url()).toContain('#/login?next=');
       expect(await page.locator('table').count()).toBe(0);
@@ -469,6 +557,24 @@ describe('the dashboard in Chromium', () => {
       await page.reload();
       await shown(page, 'Sign in');
       expect(serious(problems)).toEqual([]);
+    });
+
+    it('shows a tenant’s session only that tenant’s executions', async () => {
+      const mine = await start({ tenantId: 'globex' });
+      const theirs = await start({ tenantId: 'acme' });
+      const { page } = await open('#/executions', `${guarded.url}/ui/`);
+      await shown(page, 'Sign in');
+      await page.getByLabel('API token').fill(GLOBEX_TOKEN);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await shown(page, 'Executions');
+      expect(await page.getByText('Signed in as tenant globex').isVisible()).toBe(true);
+      const keys = await rowKeys(page);
+      expect(keys).toContain(mine.key);
+      expect(keys).not.toContain(theirs.key);
+      const tenants = await page.locator('table.executions tbody tr td:nth-child(3)').allTextContents();
+      expect(new Set(tenants)).toEqual(new Set(['globex']));
+      await page.goto(`${guarded.url}/ui/#/executions/${theirs.executionId}`);
+      await shown(page, 'Execution not found');
     });
   });
 });

@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, apiUrl, encodeId, isApiError } from './api';
-import { ErrorNotice, StatusBadge, Time } from './common';
+import { ErrorNotice, StatePath, StatusBadge, Time } from './common';
 import { Diagram } from './Diagram';
 import { ExecutionActions } from './ExecutionActions';
 import { graphFor, useGraphs } from './graphs';
@@ -67,7 +67,7 @@ function DetailsList({ details }: { details: ExecutionDetails }) {
       <div>
         <dt>State</dt>
         <dd>
-          <code>{details.state ?? 'not started'}</code>
+          <StatePath path={details.state} />
         </dd>
       </div>
       {details.waitingFor.length > 0 ? (

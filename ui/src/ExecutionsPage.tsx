@@ -4,7 +4,7 @@
  */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, apiUrl } from './api';
-import { ErrorNotice, Pager, StatusBadge, Time } from './common';
+import { ErrorNotice, Pager, StatePath, StatusBadge, Time } from './common';
 import { formatCount, shortId } from './format';
 import { useGraphs } from './graphs';
 import { LiveBadge } from './LiveBadge';
@@ -180,7 +180,7 @@ export function ExecutionRows({ items }: { items: ExecutionSummary[] }) {
             <StatusBadge status={row.status} />
           </td>
           <td class="state-cell">
-            <code>{row.state ?? '–'}</code>
+            <StatePath path={row.state} />
           </td>
           <td>
             <Time iso={row.updatedAt} />

@@ -1,5 +1,5 @@
 /** An execution's history (one entry per checkpoint) as a timeline: when each state began and how long it lasted. */
-import { Time } from './common';
+import { StatePath, Time } from './common';
 import { between, formatDuration } from './format';
 import { type ExecutionStatus, finishedStatuses } from './types';
 
@@ -32,7 +32,9 @@ export function Timeline({ history, status, createdAt }: TimelineProps) {
           return (
             <li key={`${index}-${entry.at}`}>
               <Time iso={entry.at} />
-              <code class="timeline-state">{entry.state}</code>
+              <span class="timeline-state">
+                <StatePath path={entry.state} />
+              </span>
               <span class="timeline-duration">{lasted}</span>
             </li>
           );

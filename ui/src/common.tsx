@@ -1,11 +1,30 @@
 /** Small pieces every page uses: a status as text and colour, a time, an error notice, the pager. */
-import type { ComponentChildren } from 'preact';
+import { type ComponentChildren, Fragment } from 'preact';
 import { isApiError } from './api';
 import { formatTime } from './format';
 import type { ExecutionStatus } from './types';
 
 export function StatusBadge({ status }: { status: ExecutionStatus }) {
   return <span class={`status status-${status}`}>{status}</span>;
+}
+
+/**
+ * A dotted state path (`planning.publishPlan.commitPlan.running,…`) that wraps after a dot or a comma, never
+ * inside a state's name.
+ */
+export function StatePath({ path }: { path: string | null }) {
+  if (path === null) return <code class="state-path">not started</code>;
+  const parts = path.split(/(?<=[.,])/);
+  return (
+    <code class="state-path">
+      {parts.map((part, index) => (
+        <Fragment key={`${index}-${part}`}>
+          {index > 0 ? <wbr /> : null}
+          {part}
+        </Fragment>
+      ))}
+    </code>
+  );
 }
 
 export function Time({ iso }: { iso: string }) {
