@@ -90,7 +90,7 @@ function processAlive(pid: number): boolean {
  * takes the lock of dist/, waiting for another builder; a lock whose owner died is taken over. The dashboard's
  * build (builtUi.ts) takes it too: this build empties dist/ while it runs.
  */
-export async function lock(timeoutMs: number): Promise<() => void> {
+export async function lockDist(timeoutMs: number): Promise<() => void> {
   mkdirSync(cache, { recursive: true });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -123,7 +123,7 @@ export async function lock(timeoutMs: number): Promise<() => void> {
  */
 export async function builtCli({ timeoutMs = 180_000 } = {}): Promise<string> {
   if (isCurrent()) return CLI_PATH;
-  const unlock = await lock(timeoutMs);
+  const unlock = await lockDist(timeoutMs);
   try {
     // another builder may have finished while this one waited
     if (isCurrent()) return CLI_PATH;

@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { digestTree, lock } from './builtCli.js';
+import { digestTree, lockDist } from './builtCli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** the built dashboard: index.html, app.js, app.css */
@@ -57,7 +57,7 @@ function isCurrent(): boolean {
 export async function builtUi({ timeoutMs = 120_000 } = {}): Promise<string> {
   if (isCurrent()) return UI_DIST;
   mkdirSync(cache, { recursive: true });
-  const unlock = await lock(timeoutMs);
+  const unlock = await lockDist(timeoutMs);
   try {
     if (isCurrent()) return UI_DIST;
     const inputs = inputsDigest();
