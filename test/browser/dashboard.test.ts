@@ -344,13 +344,23 @@ describe('the dashboard in Chromium', () => {
     const { key, executionId } = await start({ graph: 'flaky' });
     await waitForStatus(worker, executionId, ['failed']);
     const { page } = await open(`#/executions/${executionId}`);
+    const streams: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/stream')) streams.push(request.url());
+    });
     await shown(page, new RegExp(key));
     expect(await page.getByRole('region', { name: 'Last error' }).textContent()).toContain('401');
     misconfigured = false;
     await page.getByRole('button', { name: 'Retry', exact: true }).click();
-    // the stream, reopened after the retry, brings the page to the end
+    // the stream, reopened once after the retry from the last event seen, brings the page to the end
     await page.locator('dl.details .status-completed').waitFor({ timeout: 30_000 });
     expect((await worker.service.get(executionId)).status).toBe('completed');
+    const failedSeq = (await worker.service.eventsAfter(executionId, 0)).find(
+      (e) => e.kind === 'failed',
+    )!.seq;
+    expect(streams.filter((url) => url.includes('lastEventId='))).toEqual([
+      expect.stringContaining(`lastEventId=${failedSeq}`),
+    ]);
   });
 
   it('retries the selected failed executions at once', async () => {

@@ -191,10 +191,11 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
   const refresh = useThrottled(load, 300);
 
   const lastSeq = useRef(0);
-  const [restarts, setRestarts] = useState(0);
+  // after a retry the ended stream is opened again from the last event seen (fixed then, not on every render)
+  const [restart, setRestart] = useState<{ count: number; after?: number }>({ count: 0 });
   const live = useEventStream(
     apiUrl(`v1/executions/${encodeId(executionId)}/stream`, {
-      lastEventId: restarts > 0 ? String(lastSeq.current) : undefined,
+      lastEventId: restart.after === undefined ? undefined : String(restart.after),
     }),
     (event) => {
       lastSeq.current = Math.max(lastSeq.current, event.seq);
@@ -204,7 +205,7 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
       resumable: true,
       endsWith: (event) => finishedStatuses.includes(event.status) && event.kind === event.status,
       onGap: refresh,
-      restartKey: restarts,
+      restartKey: restart.count,
     },
   );
 
@@ -247,7 +248,7 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
         onCancelled={load}
         onRetried={() => {
           load();
-          setRestarts((n) => n + 1);
+          setRestart((previous) => ({ count: previous.count + 1, after: lastSeq.current }));
         }}
       />
       <section aria-labelledby="details-heading">
