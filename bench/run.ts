@@ -15,9 +15,10 @@
  * the persistence ceiling with the relay, its thread busy for 0 to 0.3 ms before each write, against a baseline
  * each (~90 s). `npm run bench -- peers`, also only when asked, measures the job queues the target is set beside
  * (graphile-worker, pg-boss) on the same database, each against a baseline, with one worker of ours (~2.5 min).
- * Durability is the user's: the server must have synchronous_commit and fsync on (checked), tables are logged,
- * JetStream streams are on file storage (the worker creates them so). Each part works in a scratch schema and
- * under a NATS subject prefix of its own, removed afterwards.
+ * `npm run bench -- ui`, only when asked too, opens the dashboard's list in Chromium with 10,000 executions in
+ * the table (ui-list.ts, ~1 min). Durability is the user's: the server must have synchronous_commit and fsync on
+ * (checked), tables are logged, JetStream streams are on file storage (the worker creates them so). Each part
+ * works in a scratch schema and under a NATS subject prefix of its own, removed afterwards.
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
@@ -30,11 +31,12 @@ import { measureRawInserts, type RawInsertResult } from './rawInserts.js';
 import { emit, median, progress, round } from './report.js';
 import { measureSuspendedPhase, type SuspendedPhaseResult } from './suspendedPhase.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
+import { measureUiList, UI_LIST_PLAN, type UiListResult, uiListTarget } from './ui-list.js';
 
-const PARTS = ['baseline', 'ceiling', 'throughput', 'memory', 'latency', 'budget', 'peers'] as const;
+const PARTS = ['baseline', 'ceiling', 'throughput', 'memory', 'latency', 'budget', 'peers', 'ui'] as const;
 type Part = (typeof PARTS)[number];
 /** parts a plain `npm run bench` leaves out: they answer a question of their own and only when asked */
-const ON_REQUEST: readonly Part[] = ['budget', 'peers'];
+const ON_REQUEST: readonly Part[] = ['budget', 'peers', 'ui'];
 
 /** The sizes of the run: chosen so that the whole run stays well under 5 minutes on the 2-core machine. */
 const PLAN = {
@@ -267,6 +269,12 @@ async function main(): Promise<void> {
     emit({ bench: 'resumeLatency', graph: 'gate', ...suspended.latency });
   }
 
+  let uiList: UiListResult | undefined;
+  if (runs('ui')) {
+    uiList = await measureUiList(UI_LIST_PLAN);
+    emit({ bench: 'uiList', ...uiList });
+  }
+
   const latency = suspended?.latency.checkpointCommittedMs;
   const idle = idleAndRunning?.idle.rssMiB;
   // judged on the larger of the two deltas: against the reference started with it, and against the first idle
@@ -313,6 +321,10 @@ async function main(): Promise<void> {
       p95: suspended.latency.resumedEventMs.p95,
       p99: suspended.latency.resumedEventMs.p99,
     },
+    uiListFirstRenderMs: uiList && {
+      cold: { p50: uiList.firstRenderMs.cold.p50, p95: uiList.firstRenderMs.cold.p95 },
+      warm: { p50: uiList.firstRenderMs.warm.p50, p95: uiList.firstRenderMs.warm.p95 },
+    },
     memoryMiB: {
       idle,
       running100: idleAndRunning?.running.rssMiB,
@@ -334,6 +346,7 @@ async function main(): Promise<void> {
         suspendedDelta,
         (v) => Math.abs(v) <= TWENTY_MB_IN_MIB,
       ),
+      uiListTarget(uiList),
     ],
   });
   progress('done');
