@@ -17,6 +17,8 @@ export interface Shot {
   route: string;
   /** a selector shown once the page's data is, waited for after `main[aria-busy="false"]` */
   ready?: string;
+  /** the whole page, not only the viewport: an execution's diagram sits below its details */
+  fullPage?: boolean;
 }
 
 /**
@@ -59,7 +61,12 @@ export async function shootPages(
       await page.evaluate('new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))');
       if (errors.length > 0) throw new Error(`the page ${shot.route} failed: ${errors.join('; ')}`);
       const file = path.join(directory, shot.file);
-      await page.screenshot({ path: file, animations: 'disabled', caret: 'hide' });
+      await page.screenshot({
+        path: file,
+        animations: 'disabled',
+        caret: 'hide',
+        fullPage: shot.fullPage ?? false,
+      });
       await page.close();
       written.push(file);
       log(`shot ${shot.route} → ${shot.file}`);

@@ -37,6 +37,7 @@ function dataPages(seeded: ScreenshotExecutions): Shot[] {
       file: 'execution.png',
       route: `#/executions/${seeded.waitingForApproval}`,
       ready: '[data-state].state-current',
+      fullPage: true,
     },
     { file: 'failed.png', route: '#/failed', ready: 'main table td' },
     { file: 'workers.png', route: '#/workers', ready: 'main table td' },
