@@ -92,7 +92,10 @@ export class SessionSigner {
     const key = caller && this.keyOf(caller);
     if (!caller || !key) return undefined;
     const payload = `${VERSION}.${subject}.${expires}`;
-    if (!sameBytes(Buffer.from(mac, 'base64url'), hmac(key, `session\n${payload}`))) return undefined;
+    // Compared as text: base64url's last character carries unused bits, so decoding first would accept a
+    // changed cookie whose MAC decodes to the same bytes.
+    const expected = hmac(key, `session\n${payload}`).toString('base64url');
+    if (!sameBytes(Buffer.from(mac, 'utf8'), Buffer.from(expected, 'utf8'))) return undefined;
     const expiresAt = Number(expires);
     if (!(expiresAt > this.now())) return undefined;
     return { caller, expiresAt, csrfToken: csrfOf(key, cookie as string) };
