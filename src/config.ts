@@ -106,12 +106,21 @@ export const configSchema = z.object({
         .nonnegative()
         .default(7)
         .describe('older snapshots are pruned (the latest of each execution is kept)'),
+      // Never below 3 days: GitHub lets a delivery be redelivered by hand for three days, which is longer than
+      // the NATS duplicate window (2 minutes) and the HTTP clients' retries. Refused rather than clamped, so
+      // that what is configured is what runs.
       InputRetentionDays: z.coerce
         .number()
-        .positive()
+        .min(3, 'must be at least 3 (days an input may still be redelivered: GitHub redelivers for 3 days)')
         .default(7)
         .describe(
-          'webhook deliveries and tracker comments are remembered this long: one coming again within it has no second effect',
+          'settled inputs (the inbox) and webhook deliveries and tracker comments are remembered this long, then pruned: one coming again within it has no second effect (at least 3)',
+        ),
+      ExecutionRetentionDays: z
+        .preprocess((value) => (value === '' ? null : value), z.coerce.number().positive().nullable())
+        .default(null)
+        .describe(
+          'completed and cancelled executions finished longer ago are deleted with their checkpoints, inputs, events, usage and local records; failed ones are kept (null: keep all)',
         ),
       EnableTracing: booleanish.default(true).describe('false turns OpenTelemetry tracing off'),
     })

@@ -133,12 +133,27 @@ export async function handBack(
   return row !== undefined;
 }
 
-/** Counts by status, for the `queue.depth` gauge. */
-export async function countByStatus(db: Db): Promise<Record<string, number>> {
+/**
+ * The statuses `queue.depth` counts: the live ones and the dead letters (`failed`), never the finished history
+ * (`completed`, `cancelled`), which grows without bound. The list is the predicate of the partial index
+ * `executions_queue` (migration 0005): change both together.
+ */
+export const queueStatuses = ['pending', 'running', 'suspended', 'retrying', 'failed'] as const;
+
+/**
+ * Counts by status of {@link queueStatuses}, for the `queue.depth` gauge: an index-only scan of
+ * `executions_queue`, whose size follows the live executions and the failed ones, not the history.
+ */
+export async function countQueue(db: Db): Promise<Record<(typeof queueStatuses)[number], number>> {
   const rows = await db
     .selectFrom('executions')
-    .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+    .select(['status', (eb) => eb.fn.countAll<string>().as('n')])
+    .where('status', 'in', queueStatuses)
     .groupBy('status')
     .execute();
-  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  const counts = Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  return Object.fromEntries(queueStatuses.map((s) => [s, counts[s] ?? 0])) as Record<
+    (typeof queueStatuses)[number],
+    number
+  >;
 }

@@ -15,6 +15,7 @@ import * as baseline from './migrations/0001_baseline.js';
 import * as retryReason from './migrations/0002_retry_reason.js';
 import * as stepUsage from './migrations/0003_step_usage.js';
 import * as trackerInputs from './migrations/0004_tracker_inputs.js';
+import * as historyIndexes from './migrations/0005_history_indexes.js';
 import type { DB } from './schema.js';
 
 /**
@@ -26,6 +27,7 @@ export const migrations: readonly (readonly [name: string, migration: Migration]
   ['0002_retry_reason', retryReason],
   ['0003_step_usage', stepUsage],
   ['0004_tracker_inputs', trackerInputs],
+  ['0005_history_indexes', historyIndexes],
 ];
 
 /** Arbitrary, fixed: serialises migrations of one schema across workers. */

@@ -35,11 +35,21 @@ export async function recordTrackerInput(db: Db, key: TrackerInputKey, outcome: 
     .execute();
 }
 
-/** Deletes the records older than `days` (`AgentFramework.InputRetentionDays`); returns how many. */
-export async function pruneTrackerInputs(db: Db, days: number): Promise<number> {
-  const result = await db
-    .deleteFrom('tracker_inputs')
-    .where('received_at', '<', sql<Date>`now() - make_interval(secs => ${days * 86_400})`)
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+/** Records per statement when pruning (the `tracker_inputs_received` index serves the selection). */
+export const TRACKER_INPUT_BATCH = 1_000;
+
+/**
+ * Deletes one batch of the records older than `days` (`AgentFramework.InputRetentionDays`); returns how many.
+ * Batched by primary key with `SKIP LOCKED`, as the inbox (inboxRetention.ts): a webhook recording its delivery
+ * never waits behind a long delete.
+ */
+export async function pruneTrackerInputs(db: Db, days: number, limit = TRACKER_INPUT_BATCH): Promise<number> {
+  const result = await sql`
+    DELETE FROM tracker_inputs
+    WHERE (tenant_id, system, kind, id) IN (
+      SELECT tenant_id, system, kind, id FROM tracker_inputs
+      WHERE received_at < now() - make_interval(secs => ${days * 86_400})
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED)`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
 }

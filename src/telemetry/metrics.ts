@@ -79,7 +79,10 @@ export function createMetrics(options: { resource: Resource; readers?: IMetricRe
   const active = meter.createObservableGauge('workflow.active', {
     description: 'executions this worker runs now',
   });
-  const depth = meter.createObservableGauge('queue.depth', { description: 'executions by status' });
+  const depth = meter.createObservableGauge('queue.depth', {
+    description:
+      'executions by status: pending, running, suspended, retrying and failed (never the completed and cancelled history)',
+  });
   const oldestUnacked = meter.createObservableGauge('nats.intake.oldest_unacked_seconds', {
     ...seconds,
     description: 'age of the oldest NATS input this worker holds unacknowledged (0: none)',

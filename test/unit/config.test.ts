@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseTimeSpan, tenantSettings } from '../../src/config.js';
+import { DUPLICATE_WINDOW_MS } from '../../src/transport/nats/streams.js';
 
 describe('configuration', () => {
   it('reads appsettings, the NODE_ENV file and the environment, later winning', () => {
@@ -128,5 +129,28 @@ describe('configuration', () => {
     expect(parseTimeSpan('00:15:00')).toBe(900_000);
     expect(parseTimeSpan('1.02:00:00')).toBe(26 * 3_600_000);
     expect(() => parseTimeSpan('00:61:00')).toThrow();
+  });
+
+  it('refuses an InputRetentionDays below the 3 days an input may be redelivered, and keeps executions by default', () => {
+    expect(() => loadConfig({ env: { AgentFramework__InputRetentionDays: '2' } })).toThrowError(
+      /AgentFramework\.InputRetentionDays.*at least 3/,
+    );
+    expect(
+      loadConfig({ env: { AgentFramework__InputRetentionDays: '3' } }).AgentFramework.InputRetentionDays,
+    ).toBe(3);
+    // the NATS duplicate window is far shorter: the 3-day floor covers it
+    expect(DUPLICATE_WINDOW_MS).toBeLessThan(3 * 86_400_000);
+    expect(loadConfig({ env: {} }).AgentFramework.ExecutionRetentionDays).toBeNull();
+    expect(
+      loadConfig({ env: { AgentFramework__ExecutionRetentionDays: '' } }).AgentFramework
+        .ExecutionRetentionDays,
+    ).toBeNull();
+    expect(
+      loadConfig({ env: { AgentFramework__ExecutionRetentionDays: '90' } }).AgentFramework
+        .ExecutionRetentionDays,
+    ).toBe(90);
+    expect(() => loadConfig({ env: { AgentFramework__ExecutionRetentionDays: '0' } })).toThrowError(
+      /AgentFramework\.ExecutionRetentionDays/,
+    );
   });
 });
