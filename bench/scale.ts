@@ -32,7 +32,7 @@ import { benchWorkerDefaults, killAll, settledMemory, spawnBenchWorkers } from '
 import { figureOf, type MemoryFigure } from './memory.js';
 import { type Distribution, emit, progress, round } from './report.js';
 import { measureResumeLatency } from './resumeLatency.js';
-import { type FillResult, fillHistory, RARE_GRAPH } from './scaleFill.js';
+import { type FillResult, fillHistory, RARE_GRAPH, RARE_TENANT } from './scaleFill.js';
 import { type ListFilter, measureGetById, measureListPages, measureMetricsScrape } from './scaleReads.js';
 import { measureStartLatency } from './scaleStarts.js';
 import { createTemplate } from './scaleTemplate.js';
@@ -52,7 +52,7 @@ export const SCALE_PLAN = {
 };
 
 /** Bump when the fill changes: a kept schema with another version is filled again. */
-const FILL_VERSION = 2;
+const FILL_VERSION = 3;
 
 const markerSchema = z.object({
   fillVersion: z.literal(FILL_VERSION),
@@ -151,6 +151,7 @@ async function listFilters(target: BenchSchema): Promise<ListFilter[]> {
   return [
     { name: 'unfiltered', query: {} },
     { name: 'tenant', query: { tenantId: 'tenant-0500' } },
+    { name: 'rareTenant', query: { tenantId: RARE_TENANT } },
     { name: 'status', query: { status: 'failed' } },
     { name: 'graph', query: { graph: RARE_GRAPH } },
     { name: 'ticketKey', query: { ticketKey } },

@@ -9,9 +9,10 @@
  * window of time): `suspended` rows are clones of the template (a `gate` execution waiting for
  * `answers_received`, tenant `acme`), so the worker can resume them; of the rest, per mille, 2 `pending` held
  * back (`run_at` a month ahead: a worker that claimed them would run graphs it does not have), 800 `completed`,
- * 120 `failed`, 78 `cancelled`; graphs `prfactory` 75 %, `refinement` 12 %, `planning` 12 %, `implementation` 1 %
- * (the rarely used one); `created_at` one row every (a year / count), newest last, so the heap is in time order
- * as a real one is. Tenant 0 is `acme`, the others `tenant-0001` … `tenant-0999`.
+ * 120 `failed`, 78 `cancelled`; graphs `prfactory` 75 %, `refinement` 12 %, `planning` 12.99 %, `implementation`
+ * 0.01 % (the rarely used one: 1 at 10,000, 100 at a million); `created_at` one row every (a year / count), newest last, so the heap is in time order
+ * as a real one is. Tenant 0 is `acme`, the others `tenant-0001` … `tenant-0999`; the three oldest rows are
+ * `tenant-rare`'s, a tenant that stopped using the installation a year ago.
  *
  * What is left out: outbox rows (the relay publishes them and `EventRetentionDays` prunes them, so a steady
  * state holds only recent ones), older checkpoints of finished executions (their snapshots pruned to NULL).
@@ -24,6 +25,8 @@ import type { ScaleTemplate } from './scaleTemplate.js';
 export const TENANTS = 1000;
 /** the graph of 1 % of the history: the filter a rarely used graph makes */
 export const RARE_GRAPH = 'implementation';
+/** a tenant with three executions, the oldest of the history: the filter that walks the whole newest-first order */
+export const RARE_TENANT = 'tenant-rare';
 
 export interface FillPlan {
   executions: number;
@@ -156,20 +159,19 @@ export async function fillHistory(
 
   // The history. `r` rolls the status, `t` the tenant, `gr` the graph; all from the row number `g`.
   const rows = `
-    SELECT g, id, tenant, status, graph, version, created,
+    SELECT g, id, tenant, status, graph, CASE graph WHEN 'refinement' THEN 1 WHEN '${RARE_GRAPH}' THEN 1 ELSE 2 END
+             AS version, created,
            CASE status WHEN 'completed' THEN 'done' WHEN 'pending' THEN NULL
                        ELSE (CASE graph WHEN 'prfactory' THEN 'implementation.implement' WHEN 'refinement'
                              THEN 'analyseCodebase' WHEN 'planning' THEN 'draftPlan' ELSE 'implement' END) END AS state
     FROM (
       SELECT g, ${uuidOf(`'scale-' || g`)} AS id,
-             CASE WHEN (g * 7919) % ${TENANTS} = 0 THEN 'acme'
+             CASE WHEN g <= 3 THEN '${RARE_TENANT}' WHEN (g * 7919) % ${TENANTS} = 0 THEN 'acme'
                   ELSE 'tenant-' || lpad(((g * 7919) % ${TENANTS})::text, 4, '0') END AS tenant,
              CASE WHEN (g * 37) % 1000 < 2 THEN 'pending' WHEN (g * 37) % 1000 < 802 THEN 'completed'
                   WHEN (g * 37) % 1000 < 922 THEN 'failed' ELSE 'cancelled' END AS status,
              CASE WHEN (g * 53 + 11) % 100 < 75 THEN 'prfactory' WHEN (g * 53 + 11) % 100 < 87 THEN 'refinement'
-                  WHEN (g * 53 + 11) % 100 < 99 THEN 'planning' ELSE '${RARE_GRAPH}' END AS graph,
-             CASE WHEN (g * 53 + 11) % 100 < 75 OR ((g * 53 + 11) % 100 BETWEEN 87 AND 98) THEN 2 ELSE 1 END
-               AS version,
+                  WHEN (g * 53 + 11) % 100 < 99 OR g % 10000 >= 100 THEN 'planning' ELSE '${RARE_GRAPH}' END AS graph,
              now() - make_interval(secs => ($1::int - g + ${plan.suspended}) * ${every / 1000}) AS created
       FROM generate_series(1, $1::bigint) AS g) AS s`; // bigint: g × 7919 passes 2^31 at a million
   await step(
