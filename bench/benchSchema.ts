@@ -46,8 +46,15 @@ export interface BenchSchema {
   cleanup(): Promise<void>;
 }
 
-export async function createBenchSchema(prefix: string): Promise<BenchSchema> {
-  const schema = uniqueSchema(prefix);
+/**
+ * A fresh scratch schema named `<prefix>_<unique>`; with `name`, that schema exactly (created when missing,
+ * migrated either way) and, with `keep`, left in place by `cleanup()` for the next run to reuse.
+ */
+export async function createBenchSchema(
+  prefix: string,
+  options: { name?: string; keep?: boolean } = {},
+): Promise<BenchSchema> {
+  const schema = options.name ?? uniqueSchema(prefix);
   const workspaces = mkdtempSync(path.join(tmpdir(), 'prf-bench-'));
   const submitter = await createWorker({
     config: testConfig(schema, workspaces, { Database: { PoolSize: 10 } }),
@@ -105,7 +112,7 @@ export async function createBenchSchema(prefix: string): Promise<BenchSchema> {
     async cleanup() {
       await submitter.stop().catch(() => {});
       await pool.end();
-      await dropSchema(schema);
+      if (!options.keep) await dropSchema(schema);
       rmSync(workspaces, { recursive: true, force: true });
     },
   };

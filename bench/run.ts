@@ -16,7 +16,8 @@
  * each (~90 s). `npm run bench -- peers`, also only when asked, measures the job queues the target is set beside
  * (graphile-worker, pg-boss) on the same database, each against a baseline, with one worker of ours (~2.5 min).
  * `npm run bench -- ui`, only when asked too, opens the dashboard's list in Chromium with 10,000 executions in
- * the table (ui-list.ts, ~1 min). Durability is the user's: the server must have synchronous_commit and fsync on
+ * the table (ui-list.ts, ~1 min). `npm run bench -- scale [--reuse]`, only when asked, measures the hot paths and the
+ * API's reads with 10,000 and with 1,000,000 executions in the history (scale.ts, ~8 min with the fill). Durability is the user's: the server must have synchronous_commit and fsync on
  * (checked), tables are logged, JetStream streams are on file storage (the worker creates them so). Each part
  * works in a scratch schema and under a NATS subject prefix of its own, removed afterwards.
  */
@@ -29,14 +30,25 @@ import { measureGraphileWorker, measurePgBoss } from './peers.js';
 import { type CeilingResult, type CeilingVariant, measureCeiling } from './persistenceCeiling.js';
 import { measureRawInserts, type RawInsertResult } from './rawInserts.js';
 import { emit, median, progress, round } from './report.js';
+import { measureScale, type ScaleSummary, scaleArguments } from './scale.js';
 import { measureSuspendedPhase, type SuspendedPhaseResult } from './suspendedPhase.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
 import { measureUiList, UI_LIST_PLAN, type UiListResult, uiListTarget } from './ui-list.js';
 
-const PARTS = ['baseline', 'ceiling', 'throughput', 'memory', 'latency', 'budget', 'peers', 'ui'] as const;
+const PARTS = [
+  'baseline',
+  'ceiling',
+  'throughput',
+  'memory',
+  'latency',
+  'budget',
+  'peers',
+  'ui',
+  'scale',
+] as const;
 type Part = (typeof PARTS)[number];
 /** parts a plain `npm run bench` leaves out: they answer a question of their own and only when asked */
-const ON_REQUEST: readonly Part[] = ['budget', 'peers', 'ui'];
+const ON_REQUEST: readonly Part[] = ['budget', 'peers', 'ui', 'scale'];
 
 /** The sizes of the run: chosen so that the whole run stays well under 5 minutes on the 2-core machine. */
 const PLAN = {
@@ -97,7 +109,9 @@ async function machine() {
 }
 
 async function main(): Promise<void> {
-  const asked = process.argv.slice(2);
+  // flags (`--reuse`, `--sizes=…`) belong to the `scale` part
+  const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
+  const asked = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   for (const a of asked)
     if (!PARTS.includes(a as Part)) throw new Error(`unknown part ${a} (${PARTS.join(', ')})`);
   const runs = (part: Part) => asked.includes(part) || (asked.length === 0 && !ON_REQUEST.includes(part));
@@ -275,6 +289,9 @@ async function main(): Promise<void> {
     emit({ bench: 'uiList', ...uiList });
   }
 
+  let scale: ScaleSummary | undefined;
+  if (runs('scale')) scale = await measureScale(scaleArguments(flags));
+
   const latency = suspended?.latency.checkpointCommittedMs;
   const idle = idleAndRunning?.idle.rssMiB;
   // judged on the larger of the two deltas: against the reference started with it, and against the first idle
@@ -325,6 +342,13 @@ async function main(): Promise<void> {
       cold: { p50: uiList.firstRenderMs.cold.p50, p95: uiList.firstRenderMs.cold.p95 },
       warm: { p50: uiList.firstRenderMs.warm.p50, p95: uiList.firstRenderMs.warm.p95 },
     },
+    ...(scale && {
+      scale: {
+        operations: scale.operations,
+        bytesPerExecution: scale.bytesPerExecution,
+        fillSeconds: scale.fillSeconds,
+      },
+    }),
     memoryMiB: {
       idle,
       running100: idleAndRunning?.running.rssMiB,
@@ -347,6 +371,7 @@ async function main(): Promise<void> {
         (v) => Math.abs(v) <= TWENTY_MB_IN_MIB,
       ),
       uiListTarget(uiList),
+      ...(scale?.targets ?? []),
     ],
   });
   progress('done');
