@@ -101,38 +101,19 @@ export async function pruneHistory(db: Kysely<DB>, config: Config, log: Logger):
     log.info({ ...events, days: config.Nats.EventRetentionDays }, 'old published events pruned');
   }
   const inputDays = config.AgentFramework.InputRetentionDays;
-  const inputs = await inBatches(() => pruneSettledInputs(db, inputDays), {
-    size: INPUT_BATCH,
-    maxBatches: MAX_BATCHES,
-  });
-  if (inputs.deleted > 0) {
-    log.info(
-      { pruned: inputs.deleted, batches: inputs.batches, days: inputDays },
-      'old settled inputs pruned',
-    );
-  }
-  const tracker = await inBatches(() => pruneTrackerInputs(db, inputDays), {
-    size: TRACKER_INPUT_BATCH,
-    maxBatches: MAX_BATCHES,
-  });
-  if (tracker.deleted > 0) {
-    log.info(
-      { pruned: tracker.deleted, batches: tracker.batches, days: inputDays },
-      'old tracker deliveries and comments pruned',
-    );
-  }
+  const batched = async (what: string, days: number, size: number, prune: () => Promise<number>) => {
+    const { deleted, batches } = await inBatches(prune, { size, maxBatches: MAX_BATCHES });
+    if (deleted > 0) log.info({ pruned: deleted, batches, days }, what);
+  };
+  await batched('old settled inputs pruned', inputDays, INPUT_BATCH, () => pruneSettledInputs(db, inputDays));
+  await batched('old tracker deliveries and comments pruned', inputDays, TRACKER_INPUT_BATCH, () =>
+    pruneTrackerInputs(db, inputDays),
+  );
   await pruneCursors(db);
   const executionDays = config.AgentFramework.ExecutionRetentionDays;
   if (executionDays !== null) {
-    const finished = await inBatches(() => pruneFinishedExecutions(db, executionDays), {
-      size: EXECUTION_BATCH,
-      maxBatches: MAX_BATCHES,
-    });
-    if (finished.deleted > 0) {
-      log.info(
-        { pruned: finished.deleted, batches: finished.batches, days: executionDays },
-        'finished executions past their retention deleted',
-      );
-    }
+    await batched('finished executions past their retention deleted', executionDays, EXECUTION_BATCH, () =>
+      pruneFinishedExecutions(db, executionDays),
+    );
   }
 }
