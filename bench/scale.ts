@@ -19,9 +19,13 @@
  *   npm run -s bench -- scale [--reuse]
  */
 import { pathToFileURL } from 'node:url';
+import type { Transaction } from 'kysely';
 import pg from 'pg';
 import { z } from 'zod';
 import { pruneHistory } from '../src/host/housekeeping.js';
+import { pruneFinishedExecutions } from '../src/persistence/executionRetention.js';
+import { pruneSettledInputs } from '../src/persistence/inboxRetention.js';
+import type { DB } from '../src/persistence/schema.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { GATE_GRAPH } from '../test/support/benchGraphs.js';
 import { TEST_DATABASE_URL } from '../test/support/database.js';
@@ -72,6 +76,8 @@ export interface ScaleSize {
   apiMs: Record<string, Distribution>;
   metricsScrapeMs: Distribution;
   pruningPass: { ms: number; what: string };
+  /** one batch of each batched prune, in milliseconds: what a pass repeats, and what must stay flat */
+  pruningBatchMs: { inputs: number; executions: number };
   bytesPerExecution: number;
   totalBytes: number;
   seconds: number;
@@ -159,25 +165,47 @@ async function listFilters(target: BenchSchema): Promise<ListFilter[]> {
   ];
 }
 
-/** One pass of the housekeeping's pruning, timed, in a transaction rolled back (the history stays). */
-async function timePruningPass(target: BenchSchema): Promise<{ ms: number; what: string }> {
-  const { db } = target.submitter.database;
+/** `work` timed in a transaction rolled back, so a kept schema stays as filled. */
+async function timedRolledBack(
+  target: BenchSchema,
+  work: (trx: Transaction<DB>) => Promise<unknown>,
+): Promise<number> {
   let ms = 0;
   const rollback = new Error('rolled back');
-  await db
+  await target.submitter.database.db
     .transaction()
     .execute(async (trx) => {
       const t0 = performance.now();
-      await pruneHistory(trx, target.submitter.config, silentLogger());
+      await work(trx);
       ms = performance.now() - t0;
       throw rollback;
     })
     .catch((error: unknown) => {
       if (error !== rollback) throw error;
     });
+  return round(ms);
+}
+
+/**
+ * One batch of each batched prune (1,000 settled inputs past 7 days; 100 finished executions past 30 days with
+ * every row they own): a pass is at most 1,000 of them, and the first pass over a filled history clears a backlog
+ * a running installation never has.
+ */
+async function timePruningBatches(target: BenchSchema): Promise<{ inputs: number; executions: number }> {
   return {
-    ms: round(ms),
-    what: 'pruneHistory (src/host/housekeeping.ts): checkpoint snapshots, published events, tracker inputs, comment cursors; no inbox or execution retention on this code',
+    inputs: await timedRolledBack(target, (trx) => pruneSettledInputs(trx, 7)),
+    executions: await timedRolledBack(target, (trx) => pruneFinishedExecutions(trx, 30)),
+  };
+}
+
+/** One pass of the housekeeping's pruning, timed, in a transaction rolled back (the history stays). */
+async function timePruningPass(target: BenchSchema): Promise<{ ms: number; what: string }> {
+  const ms = await timedRolledBack(target, (trx) =>
+    pruneHistory(trx, target.submitter.config, silentLogger()),
+  );
+  return {
+    ms,
+    what: 'pruneHistory (src/host/housekeeping.ts): checkpoint snapshots, published events, settled inputs and tracker inputs (up to 1,000 batches each), comment cursors; executions kept (ExecutionRetentionDays unset)',
   };
 }
 
@@ -260,6 +288,8 @@ export async function measureScaleSize(executions: number, reuse: boolean): Prom
     const metricsScrapeMs = await measureMetricsScrape(baseUrl, SCALE_PLAN.samples);
     const pruningPass = await timePruningPass(target);
     progress(`scale ${executions}: pruning pass`, { ms: pruningPass.ms });
+    const pruningBatchMs = await timePruningBatches(target);
+    progress(`scale ${executions}: pruning batches`, pruningBatchMs);
     const after = worker.memory();
     const size = await sizeOf(target);
     return {
@@ -274,6 +304,7 @@ export async function measureScaleSize(executions: number, reuse: boolean): Prom
       apiMs,
       metricsScrapeMs,
       pruningPass,
+      pruningBatchMs,
       bytesPerExecution: Math.round(size.totalBytes / size.executions),
       totalBytes: size.totalBytes,
       seconds: round((performance.now() - started) / 1000, 1),
@@ -323,25 +354,27 @@ export function scaleTargets(small: ScaleSize, large: ScaleSize) {
     p99: { small: s.p99, large: l.p99, limit: round(slack(s.p99)) },
     met: l.p50 <= slack(s.p50) && l.p99 <= slack(s.p99),
   }));
-  const pruning = {
-    name: 'pruningPass',
+  // The target is on one batch; a whole pass is reported, not judged: its length is the backlog's.
+  const pruning = (['inputs', 'executions'] as const).map((kind) => ({
+    name: `pruningBatch.${kind}`,
     ms: {
-      small: small.pruningPass.ms,
-      large: large.pruningPass.ms,
-      limit: round(slack(small.pruningPass.ms)),
+      small: small.pruningBatchMs[kind],
+      large: large.pruningBatchMs[kind],
+      limit: round(slack(small.pruningBatchMs[kind])),
     },
-    met: large.pruningPass.ms <= slack(small.pruningPass.ms),
-  };
+    met: large.pruningBatchMs[kind] <= slack(small.pruningBatchMs[kind]),
+  }));
+  const pass = { name: 'pruningPass', ms: { small: small.pruningPass.ms, large: large.pruningPass.ms } };
   const apiP99 = Object.entries(large.apiMs).map(([name, d]) => ({ name, p99: d.p99 }));
   const worstApi = apiP99.reduce((a, b) => (b.p99 > a.p99 ? b : a));
   const rssRatio = large.rss.settled.rssMiB / small.rss.settled.rssMiB;
   return {
-    operations: [...flat, pruning],
+    operations: [...flat, ...pruning, pass],
     targets: [
       {
         name: `every operation at ${large.executions} within 2× its figure at ${small.executions} + 5 ms (p50 and p99)`,
-        met: flat.every((o) => o.met) && pruning.met,
-        failing: [...flat, pruning].filter((o) => !o.met).map((o) => o.name),
+        met: [...flat, ...pruning].every((o) => o.met),
+        failing: [...flat, ...pruning].filter((o) => !o.met).map((o) => o.name),
       },
       { name: 'no API read over 50 ms at p99', worst: worstApi, met: worstApi.p99 <= 50 },
       {
