@@ -17,6 +17,7 @@
  *
  * A pure function of its inputs: the policy values, the tenant's limit and the jitter's randomness are passed in.
  */
+import { llmSettings } from '../agentSettings.js';
 import type { Config } from '../config.js';
 import type { ExecutionWrite } from '../persistence/executionWrites.js';
 import type { RetryReason } from '../persistence/schema.js';
@@ -47,6 +48,30 @@ export type FailurePolicy = RetryLimits & {
   /** the execution's tenant's `Llm.MaxRateLimitWaitSeconds` (agentSettings.ts `llmSettings`) */
   MaxRateLimitWaitSeconds: number;
 };
+
+/** The policy for one execution: the host's retry limits and its tenant's rate-limit budget. */
+export function failurePolicyOf(
+  config: Pick<Config, 'AgentHost' | 'Tenants'>,
+  tenantId: string,
+): FailurePolicy {
+  return {
+    ...config.AgentHost,
+    MaxRateLimitWaitSeconds: llmSettings(config, tenantId).MaxRateLimitWaitSeconds,
+  };
+}
+
+/** What the log line of an agent's failure says: the failure, the attempt, and what it led to. */
+export function agentFailureLogFields(failure: AgentFailure, attempt: number, decision: FailureDecision) {
+  return {
+    agent: failure.agent,
+    kind: failure.kind,
+    ...(failure.retryAfterMs !== undefined && { retryAfterMs: failure.retryAfterMs }),
+    attempts: attempt,
+    outcome: decision.outcome,
+    ...(decision.outcome === 'retrying' && { reason: decision.reason, delaySeconds: decision.delaySeconds }),
+    err: failure.message,
+  };
+}
 
 /** An agent failed or timed out; what it leads to depends on the failure's kind (the table above). */
 export function afterAgentFailure(

@@ -15,7 +15,6 @@
  * the execution now.
  */
 import type { AnyMachineSnapshot, InspectionEvent, Observer } from 'xstate';
-import { llmSettings } from '../agentSettings.js';
 import type { Config } from '../config.js';
 import { errorMessage } from '../errorMessage.js';
 import type { GraphDefinition, PersistedSnapshot } from '../machines/graph.js';
@@ -32,7 +31,14 @@ import type { Bus } from './bus.js';
 import { planRestore } from './checkpointValidation.js';
 import type { CheckpointWriter } from './checkpointWriter.js';
 import { LeaseLostError } from './errors.js';
-import { afterAgentFailure, afterResumeFailure, type FailureDecision, failNow } from './failurePolicy.js';
+import {
+  afterAgentFailure,
+  afterResumeFailure,
+  agentFailureLogFields,
+  type FailureDecision,
+  failNow,
+  failurePolicyOf,
+} from './failurePolicy.js';
 import { chooseResume, type KeptInput } from './resumeSelection.js';
 import { RunActor, workflowInputOf } from './runActor.js';
 import { canMove, type RunOutcome, type RunPhase, takesSlot } from './runPhase.js';
@@ -313,27 +319,9 @@ export class ExecutionRunner {
    */
   private async onAgentFailure(failure: AgentFailure): Promise<void> {
     this.actor?.stop('agentFailed');
-    const { config } = this.deps;
-    const policy = {
-      ...config.AgentHost,
-      MaxRateLimitWaitSeconds: llmSettings(config, this.target.tenantId).MaxRateLimitWaitSeconds,
-    };
+    const policy = failurePolicyOf(this.deps.config, this.target.tenantId);
     const decision = afterAgentFailure(this.progress.failedRun(), policy, failure);
-    this.log.warn(
-      {
-        agent: failure.agent,
-        kind: failure.kind,
-        ...(failure.retryAfterMs !== undefined && { retryAfterMs: failure.retryAfterMs }),
-        attempts: this.progress.attemptsSoFar + 1,
-        outcome: decision.outcome,
-        ...(decision.outcome === 'retrying' && {
-          reason: decision.reason,
-          delaySeconds: decision.delaySeconds,
-        }),
-        err: failure.message,
-      },
-      'agent failed',
-    );
+    this.log.warn(agentFailureLogFields(failure, this.progress.attemptsSoFar + 1, decision), 'agent failed');
     await this.settle(decision);
   }
 
