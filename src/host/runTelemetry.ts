@@ -93,6 +93,12 @@ export class RunTelemetry {
     };
   }
 
+  /** Their refusal notices were written with the write that dropped them (rejections); the relay publishes them. */
+  droppedResumes(state: string | null, dropped: readonly { id: string; reason: string }[]): void {
+    for (const d of dropped)
+      this.logAt(state).warn({ eventId: d.id, reason: d.reason }, 'kept resume dropped');
+  }
+
   started(): void {
     this.telemetry?.metrics.workflowStarted(this.row.graph);
   }

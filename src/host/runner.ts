@@ -296,7 +296,7 @@ export class ExecutionRunner {
     if (firstSpan) this.telemetry.storedFirstSpan();
     if (record.resume)
       this.log.info({ eventId: record.resume.inboxId, type: record.resume.type }, 'resume applied');
-    this.announceDropped(result.dropped);
+    this.telemetry.droppedResumes(this.progress.lastState, result.dropped);
     if (record.outcome) {
       if (record.outcome !== 'suspended') this.telemetry.ended(record.outcome);
       this.actor?.stop('settled');
@@ -333,22 +333,16 @@ export class ExecutionRunner {
       this.finish('leaseLost');
       return;
     }
+    const err = errorMessage(error);
     if (this.progress.resuming) {
       // Applying a resume failed on the host's side: retried apart from agent failures.
-      const decision = afterResumeFailure(
-        this.progress.failedRun(),
-        this.deps.config.AgentHost,
-        errorMessage(error),
-      );
-      this.log.error({ err: errorMessage(error), outcome: decision.outcome }, 'resume failed');
+      const decision = afterResumeFailure(this.progress.failedRun(), this.deps.config.AgentHost, err);
+      this.log.error({ err, outcome: decision.outcome }, 'resume failed');
       this.progress.resumeSettled();
       void this.settle(decision).catch(() => this.finish('crashed'));
       return;
     }
-    this.log.error(
-      { err: errorMessage(error) },
-      'run crashed; the lease will expire and the execution resume',
-    );
+    this.log.error({ err }, 'run crashed; the lease will expire and the execution resume');
     this.finish('crashed');
   }
 
@@ -366,7 +360,7 @@ export class ExecutionRunner {
     } else {
       this.log.error({ reason: decision.error }, 'execution failed');
       this.telemetry.ended('failed');
-      this.announceDropped(result.dropped);
+      this.telemetry.droppedResumes(this.progress.lastState, result.dropped);
     }
     this.finish(decision.outcome);
   }
@@ -387,11 +381,6 @@ export class ExecutionRunner {
   private async handBack(): Promise<void> {
     await handBack(this.deps.database.db, this.executionId, this.deps.owner, this.epoch);
     this.finish('handedBack');
-  }
-
-  /** Their refusal notices were written with the write that dropped them (rejections); the relay publishes them. */
-  private announceDropped(dropped: { id: string; reason: string }[]): void {
-    for (const d of dropped) this.log.warn({ eventId: d.id, reason: d.reason }, 'kept resume dropped');
   }
 
   /**
